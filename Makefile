@@ -1,0 +1,54 @@
+# wasm-runc: a runc-compatible OCI runtime that runs Wasm containers with wasmtime.
+GO        ?= go
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+DESTDIR   ?=
+BINARY    ?= wasm-runc
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILDTAGS := seccomp netgo osusergo
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) \
+             -linkmode external -extldflags -static
+
+.PHONY: all build install uninstall test test-unit test-integration conformance bench example deps clean
+
+all: build
+
+# A fully static binary: Wasm images are usually FROM scratch, and libcontainer
+# re-executes this binary inside the container.
+build:
+	CGO_ENABLED=1 $(GO) build -trimpath -tags '$(BUILDTAGS)' -ldflags '$(LDFLAGS)' -o $(BINARY) .
+
+install: build
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/$(BINARY)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(BINARY)
+
+# deps installs what the tests need on a Debian 12 machine.
+deps:
+	./scripts/install-deps.sh
+
+test: deps build
+	$(GO) vet -tags '$(BUILDTAGS)' ./...
+	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 ./spec/... ./linux/... ./wasm/... .
+	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m ./integration/...
+
+test-unit:
+	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 ./spec/... ./linux/... ./wasm/... .
+
+test-integration: build
+	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m -v ./integration/...
+
+conformance: build
+	./conformance/run.sh $(CURDIR)/$(BINARY)
+
+bench: build
+	./bench/run.sh $(CURDIR)/$(BINARY)
+
+# example builds the binary and runs the repo's example Wasm container.
+example: deps build
+	./examples/run.sh $(CURDIR)/$(BINARY)
+
+clean:
+	rm -f $(BINARY)

@@ -1,0 +1,241 @@
+// wasm-runc is a drop-in replacement for runc that runs WebAssembly
+// containers with wasmtime inside the container's namespaces and cgroups,
+// and every other container with runc's libcontainer.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	// The cgroup manager needs the device rules implementation.
+	_ "github.com/opencontainers/cgroups/devices"
+	"github.com/moby/sys/userns"
+	"github.com/opencontainers/runc/libcontainer"
+	// nsenter's cgo constructor runs before the Go runtime in `init`.
+	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/wasm-runc/wasm-runc/wasm"
+)
+
+// Set by the Makefile.
+var (
+	version   = "0.1.0"
+	gitCommit = ""
+)
+
+// init dispatches the two ways libcontainer re-executes this binary before
+// anything else runs: libcontainer's container init, and the Wasm runner
+// that the container init execs as the container's process.
+func init() {
+	if len(os.Args) < 2 {
+		return
+	}
+	switch os.Args[1] {
+	case "init":
+		libcontainer.Init() // never returns
+	case wasm.RunnerMarker:
+		os.Exit(wasm.RunnerMain(os.Args[2:]))
+	}
+}
+
+const usage = `Open Container Initiative runtime with WebAssembly support
+
+wasm-runc is a drop-in replacement for runc. Containers annotated
+module.wasm.image/variant=compat (or run.oci.handler=wasm) run their Wasm
+entrypoint with wasmtime inside the container's namespaces and cgroups;
+with compat-smart (or wasm-smart) only when the entrypoint really is a Wasm
+module. Every other container runs exactly as under runc.
+
+To start a new instance of a container:
+
+    # wasm-runc run [ -b bundle ] <container-id>
+
+The bundle is a directory holding config.json and the root filesystem.`
+
+func main() {
+	app := newApp(filepath.Base(os.Args[0]))
+	if err := app.Run(os.Args); err != nil {
+		fatal(err)
+	}
+}
+
+func newApp(program string) *cli.App {
+	app := cli.NewApp()
+	app.Name = program
+	app.Usage = usage
+	app.Version = version
+	app.HideHelpCommand = true
+	app.EnableBashCompletion = false
+	cli.VersionPrinter = printVersion
+
+	root, xdg := defaultRoot(program)
+	app.Flags = []cli.Flag{
+		&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+		&cli.StringFlag{Name: "log", Usage: "set the log file to write logs to (default is '/dev/stderr')"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "set the log format ('text' (default), or 'json')"},
+		&cli.StringFlag{Name: "root", Value: root, Usage: "root directory for storage of container state (this should be located in tmpfs)"},
+		&cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary used for checkpoint and restore"},
+		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""},
+		&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
+		&cli.StringFlag{Name: "cache-dir", Value: wasm.DefaultCacheDir, EnvVars: []string{"WASM_RUNC_CACHE_DIR"}, Usage: "directory of the compiled Wasm module cache (root-owned)"},
+	}
+	app.Commands = commands()
+	app.Before = func(c *cli.Context) error {
+		if !c.IsSet("root") && xdg {
+			// XDG_RUNTIME_DIR entries need the sticky bit to escape pruning.
+			if err := os.MkdirAll(root, 0o700); err != nil {
+				return fmt.Errorf("the path in $XDG_RUNTIME_DIR must be writable by the user: %w", err)
+			}
+			if err := os.Chmod(root, 0o700|os.ModeSticky); err != nil {
+				return fmt.Errorf("you should check permission of the path in $XDG_RUNTIME_DIR: %w", err)
+			}
+		}
+		if c.IsSet("root") {
+			abs, err := filepath.Abs(c.String("root"))
+			if err != nil {
+				return err
+			}
+			if abs == "/" {
+				return errors.New("Option --root argument should not be set to /")
+			}
+			if err := c.Set("root", abs); err != nil {
+				return err
+			}
+		}
+		return configureLogging(c)
+	}
+	// urfave/cli prints usage errors itself; route them through the logger
+	// so they reach --log like every other error.
+	cli.ErrWriter = fatalWriter{cli.ErrWriter}
+	return app
+}
+
+func commands() []*cli.Command {
+	return []*cli.Command{
+		cacheCommand,
+		checkpointCommand,
+		createCommand,
+		deleteCommand,
+		eventsCommand,
+		execCommand,
+		featuresCommand,
+		killCommand,
+		listCommand,
+		pauseCommand,
+		psCommand,
+		restoreCommand,
+		resumeCommand,
+		runCommand,
+		specCommand,
+		startCommand,
+		stateCommand,
+		updateCommand,
+	}
+}
+
+// defaultRoot is runc's default state root when we are installed as runc
+// (so replacing /usr/bin/runc changes nothing for callers), ours otherwise.
+func defaultRoot(program string) (string, bool) {
+	name := "wasm-runc"
+	if program == "runc" {
+		name = "runc"
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" && honorXDGRuntimeDir() {
+		return filepath.Join(dir, name), true
+	}
+	return "/run/" + name, false
+}
+
+func honorXDGRuntimeDir() bool {
+	if os.Geteuid() != 0 {
+		return true
+	}
+	if !userns.RunningInUserNS() {
+		return false
+	}
+	u, ok := os.LookupEnv("USER")
+	return !ok || u != "root"
+}
+
+func printVersion(c *cli.Context) {
+	w := c.App.Writer
+	fmt.Fprintln(w, c.App.Name, "version", c.App.Version)
+	if gitCommit != "" {
+		fmt.Fprintln(w, "commit:", gitCommit)
+	}
+	fmt.Fprintln(w, "spec:", specs.Version)
+	fmt.Fprintln(w, "go:", runtime.Version())
+	fmt.Fprintln(w, "wasmtime:", wasm.Version)
+	if major, minor, micro := seccomp.Version(); major+minor+micro > 0 {
+		fmt.Fprintf(w, "libseccomp: %d.%d.%d\n", major, minor, micro)
+	}
+}
+
+func configureLogging(c *cli.Context) error {
+	if c.Bool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	switch f := c.String("log-format"); f {
+	case "", "text":
+	case "json":
+		logrus.SetFormatter(new(logrus.JSONFormatter))
+	default:
+		return errors.New("invalid log-format: " + f)
+	}
+	if path := c.String("log"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return err
+		}
+		logrus.SetOutput(f)
+		logToStderr = false
+	}
+	return nil
+}
+
+// logToStderr is true while log lines already go to stderr, so an error
+// must not be printed twice.
+var logToStderr = true
+
+// fatal reports err once in the log (the last "level":"error" line that
+// containerd reads) and once on stderr, then exits 1.
+func fatal(err error) {
+	fatalWithCode(err, 1)
+}
+
+func fatalWithCode(err error, code int) {
+	logrus.Error(err)
+	if !logToStderr {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+type fatalWriter struct{ w io.Writer }
+
+func (f fatalWriter) Write(p []byte) (int, error) {
+	logrus.Error(strings.TrimRight(string(p), "\n"))
+	if !logToStderr {
+		return f.w.Write(p)
+	}
+	return len(p), nil
+}
+
+// parseBoolOrAuto returns nil for "auto" (or empty).
+func parseBoolOrAuto(s string) (*bool, error) {
+	if s == "" || strings.EqualFold(s, "auto") {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(s)
+	return &b, err
+}
