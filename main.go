@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	// The cgroup manager needs the device rules implementation.
-	_ "github.com/opencontainers/cgroups/devices"
 	"github.com/moby/sys/userns"
+	_ "github.com/opencontainers/cgroups/devices"
 	"github.com/opencontainers/runc/libcontainer"
 	// nsenter's cgo constructor runs before the Go runtime in `init`.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
@@ -48,9 +48,7 @@ func init() {
 	}
 }
 
-const usage = `Open Container Initiative runtime with WebAssembly support
-
-wasm-runc is a drop-in replacement for runc. Containers annotated
+const description = `wasm-runc is a drop-in replacement for runc. Containers annotated
 module.wasm.image/variant=compat (or run.oci.handler=wasm) run their Wasm
 entrypoint with wasmtime inside the container's namespaces and cgroups;
 with compat-smart (or wasm-smart) only when the entrypoint really is a Wasm
@@ -72,7 +70,8 @@ func main() {
 func newApp(program string) *cli.App {
 	app := cli.NewApp()
 	app.Name = program
-	app.Usage = usage
+	app.Usage = "Open Container Initiative runtime with WebAssembly support"
+	app.Description = description
 	app.Version = version
 	app.HideHelpCommand = true
 	app.EnableBashCompletion = false

@@ -31,6 +31,9 @@ func Create(o CreateOptions) (*libcontainer.Container, error) {
 	if o.ID == "" {
 		return nil, ErrEmptyID
 	}
+	if o.SystemdCgroup && !sdcgroups.IsRunningSystemd() {
+		return nil, errors.New("systemd cgroup flag passed, but systemd support for managing cgroups is not available")
+	}
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
 		CgroupName:       o.ID,
 		UseSystemdCgroup: o.SystemdCgroup,

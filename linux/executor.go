@@ -38,12 +38,19 @@ type ExecutorOptions struct {
 	MemoryLimit int64
 	// Cache holds compiled modules.
 	Cache *wasm.CompileCache
+	// Exec is set for an extra process in a running container (`exec`):
+	// there a native program of the rootfs (a debug shell) runs natively
+	// even when the container is annotated to run as Wasm.
+	Exec bool
 }
 
 // ChooseExecutor is the one place that decides whether a process runs
 // natively or as Wasm.
 func ChooseExecutor(o ExecutorOptions) (Executor, error) {
 	mode := spec.WasmMode(o.Annotations, o.Program)
+	if mode == spec.Wasm && o.Exec {
+		mode = spec.Smart
+	}
 	if mode == spec.Native {
 		return nativeExecutor{}, nil
 	}

@@ -19,9 +19,9 @@ import (
 // a socket of its own, bind-mounted where the host's socket path points, and
 // we relay READY=1 with the container's host pid as MAINPID.
 type NotifySocket struct {
-	host      string // the caller's NOTIFY_SOCKET
-	socket    string // our socket, in the container's state dir
-	listener  *net.UnixConn
+	host     string // the caller's NOTIFY_SOCKET
+	socket   string // our socket, in the container's state dir
+	listener *net.UnixConn
 }
 
 // NewNotifySocket returns nil when the caller set no NOTIFY_SOCKET.

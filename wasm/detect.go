@@ -1,0 +1,230 @@
+package wasm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultPath is the PATH execve's callers use when the process has none.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// wasmMagic opens every binary WebAssembly module.
+var wasmMagic = []byte("\x00asm")
+
+// Module is a Wasm entrypoint found inside a container rootfs.
+type Module struct {
+	HostPath  string // absolute host path of the resolved file (inside rootfs)
+	GuestPath string // absolute path inside the container, symlinks resolved
+	Text      bool   // WAT text format (.wat): compiled with wasmtime.Wat2Wasm first
+	// Rootfs is the rootfs the module was found in. When set, CompileCache.Open
+	// re-resolves GuestPath inside it instead of trusting HostPath, so a
+	// symlink swapped in after detection cannot lead outside the rootfs.
+	Rootfs string
+}
+
+// ErrNotWasm is the cause of NotWasmError.
+var ErrNotWasm = errors.New("not a WebAssembly module")
+
+// ErrNotFound means a name without '/' was not found in any PATH directory.
+// It wraps fs.ErrNotExist.
+var ErrNotFound = fmt.Errorf("executable file not found in $PATH: %w", fs.ErrNotExist)
+
+// NotWasmError is what a caller that insists on Wasm reports when
+// DetectModule finds args0 but it is not a module:
+// "<args0>: not a WebAssembly module". errors.Is(err, ErrNotWasm) holds.
+func NotWasmError(args0 string) error {
+	return fmt.Errorf("%s: %w", args0, ErrNotWasm)
+}
+
+// DetectModule looks args0 up as execve would inside the container and says
+// whether it is a WebAssembly module.
+//
+// A name without '/' is searched in pathEnv (DefaultPath when empty); empty
+// and relative PATH entries, and relative names, resolve against cwd. Every
+// lookup happens inside rootfs: symlinks, "..", absolute link targets never
+// leave it. Like exec.LookPath, the first regular file with an execute bit
+// wins; since a runtime, not the kernel, runs a module, a Wasm file without
+// one is still taken when no executable of that name exists in PATH.
+//
+// It returns (module, nil) when the file starts with "\0asm" or is named
+// *.wasm or *.wat, and (nil, nil) for anything else (ELF, "#!" script, ...).
+// A file that cannot be found gives an error for which
+// errors.Is(err, fs.ErrNotExist) holds (ErrNotFound for a PATH search): in
+// smart mode the caller lets the native path report it in runc's words.
+func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
+	if args0 == "" {
+		return nil, fmt.Errorf("empty process.args[0]: %w", fs.ErrNotExist)
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	// Module.Rootfs must stay valid whatever the caller's cwd is later.
+	rootfs, err := filepath.Abs(rootfs)
+	if err != nil {
+		return nil, fmt.Errorf("rootfs: %w", err)
+	}
+	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open rootfs: %w", err)
+	}
+	defer root.Close()
+	realRoot, err := procfs.ProcSelfFdReadlink(root)
+	if err != nil {
+		return nil, fmt.Errorf("resolve rootfs: %w", err)
+	}
+
+	if strings.Contains(args0, "/") {
+		asked := guestAbs(cwd, args0)
+		f, err := openCandidate(root, asked)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", args0, err)
+		}
+		defer f.Close()
+		return inspect(f, asked, realRoot, rootfs)
+	}
+
+	if pathEnv == "" {
+		pathEnv = DefaultPath
+	}
+	var fallback *os.File
+	var fallbackName string
+	defer func() {
+		if fallback != nil {
+			fallback.Close()
+		}
+	}()
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		asked := guestAbs(cwd, path.Join(dir, args0))
+		f, err := openCandidate(root, asked)
+		if err != nil {
+			continue // as exec.LookPath: an unusable entry is skipped
+		}
+		var st unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			f.Close()
+			continue
+		}
+		if st.Mode&0o111 != 0 {
+			defer f.Close()
+			return inspect(f, asked, realRoot, rootfs)
+		}
+		if fallback == nil && looksLikeWasm(f, asked) {
+			fallback, fallbackName = f, asked
+			continue
+		}
+		f.Close()
+	}
+	if fallback != nil {
+		return inspect(fallback, fallbackName, realRoot, rootfs)
+	}
+	return nil, fmt.Errorf("%s: %w", args0, ErrNotFound)
+}
+
+// guestAbs makes p absolute inside the container, relative to cwd.
+func guestAbs(cwd, p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	return path.Join("/", cwd, p)
+}
+
+// openCandidate opens guestPath inside root for reading. The O_PATH lookup
+// happens first so that a FIFO or device is never opened for real.
+func openCandidate(root *os.File, guestPath string) (*os.File, error) {
+	h, err := pathrs.OpenatInRoot(root, guestPath)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return nil, unix.EISDIR
+		}
+		return nil, unix.EACCES // what execve says of a non-regular file
+	}
+	return pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
+}
+
+// inspect decides from the names and the first bytes whether f is a module.
+// asked is the guest path before symlinks were resolved: an "app.wasm" link
+// to a content-addressed blob still counts by its name.
+func inspect(f *os.File, asked, realRoot, rootfs string) (*Module, error) {
+	hostPath, err := procfs.ProcSelfFdReadlink(f)
+	if err != nil {
+		return nil, fmt.Errorf("resolve module path: %w", err)
+	}
+	guest := "/"
+	if hostPath != realRoot {
+		rel, ok := strings.CutPrefix(hostPath, strings.TrimSuffix(realRoot, "/")+"/")
+		if !ok {
+			// The kernel resolved inside root, so this cannot happen short of
+			// a rename racing us; refuse rather than guess.
+			return nil, fmt.Errorf("module path %q is outside rootfs %q", hostPath, realRoot)
+		}
+		guest = "/" + rel
+	}
+	var head [64]byte
+	n, err := f.ReadAt(head[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", guest, err)
+	}
+	m := &Module{HostPath: hostPath, GuestPath: guest, Rootfs: rootfs}
+	if bytes.HasPrefix(head[:n], wasmMagic) {
+		return m, nil
+	}
+	switch suffix := moduleSuffix(asked, guest); suffix {
+	case ".wat":
+		m.Text = true
+		return m, nil
+	case ".wasm":
+		// Text in a .wasm file is accepted (the wasmtime CLI does too);
+		// anything else stays binary so that compiling it fails with
+		// wasmtime's own "magic header" message.
+		t := bytes.TrimLeft(head[:n], " \t\r\n")
+		m.Text = len(t) > 0 && (t[0] == '(' || t[0] == ';')
+		return m, nil
+	}
+	return nil, nil
+}
+
+// moduleSuffix returns ".wasm" or ".wat" when either name carries it.
+func moduleSuffix(names ...string) string {
+	for _, n := range names {
+		for _, s := range []string{".wasm", ".wat"} {
+			if strings.HasSuffix(n, s) {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// looksLikeWasm is inspect's test without the bookkeeping, for PATH entries
+// that lack an execute bit.
+func looksLikeWasm(f *os.File, asked string) bool {
+	name, _ := procfs.ProcSelfFdReadlink(f)
+	if moduleSuffix(asked, name) != "" {
+		return true
+	}
+	var head [4]byte
+	n, _ := f.ReadAt(head[:], 0)
+	return bytes.Equal(head[:n], wasmMagic)
+}

@@ -1,0 +1,134 @@
+package wasm
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestDetectModule(t *testing.T) {
+	top := t.TempDir()
+	root := filepath.Join(top, "rootfs")
+	files := []struct {
+		path, data string
+		mode       os.FileMode
+	}{
+		{"bin/elf", "\x7fELF\x02\x01\x01\x00", 0o755},
+		{"bin/script", "#!/bin/sh\necho hi\n", 0o755},
+		{"bin/blob", "\x00asm\x01\x00\x00\x00", 0o755},
+		{"bin/empty", "", 0o755},
+		{"app/app.wasm", "\x00asm\x01\x00\x00\x00", 0o644},
+		{"app/app.wat", "(module)\n", 0o644},
+		{"app/text.wasm", "  (module)\n", 0o644},
+		{"app/garbage.wasm", "MZ\x90\x00", 0o644},
+		{"app/sub/rel.wasm", "\x00asm\x01\x00\x00\x00", 0o644},
+		{"opt/bin/noexec.wasm", "\x00asm\x01\x00\x00\x00", 0o644},
+		{"p1/tool", "\x00asm\x01\x00\x00\x00", 0o644}, // Wasm, not executable
+		{"p2/tool", "\x7fELF\x02\x01\x01\x00", 0o755}, // what execve would run
+		{"store/sha256-abc", "(module)", 0o644},
+		{"etc/inside.wasm", "\x00asm\x01\x00\x00\x00", 0o644},
+	}
+	for _, f := range files {
+		p := filepath.Join(root, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f.data), f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A module outside the rootfs that escaping links would reach on the host.
+	if err := os.MkdirAll(filepath.Join(top, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(top, "etc", "outside.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"bin/abs":          "/app/app.wasm",             // absolute: inside the rootfs
+		"bin/escape":       "../../../etc/outside.wasm", // climbs out: clamped to /etc/outside.wasm
+		"bin/escape-abs":   filepath.Join(top, "etc", "outside.wasm"),
+		"bin/escape-ok":    "../../../../etc/inside.wasm",
+		"bin/app.wat":      "/store/sha256-abc", // suffix on the link name only
+		"usr/local/bin/hi": "../../../app/app.wasm",
+	}
+	for l, target := range links {
+		p := filepath.Join(root, l)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	const none = ""
+	for _, tc := range []struct {
+		name, args0, path, cwd string
+		guest                  string // "" = not a module
+		text                   bool
+		err                    error // errors.Is target
+	}{
+		{"ELF", "/bin/elf", "", "/", none, false, nil},
+		{"shell script", "/bin/script", "", "/", none, false, nil},
+		{"empty file", "/bin/empty", "", "/", none, false, nil},
+		{"magic without suffix", "/bin/blob", "", "/", "/bin/blob", false, nil},
+		{".wasm suffix", "/app/app.wasm", "", "/", "/app/app.wasm", false, nil},
+		{".wat suffix", "/app/app.wat", "", "/", "/app/app.wat", true, nil},
+		{"text in .wasm", "/app/text.wasm", "", "/", "/app/text.wasm", true, nil},
+		{"garbage .wasm stays binary", "/app/garbage.wasm", "", "/", "/app/garbage.wasm", false, nil},
+		{"absolute symlink", "/bin/abs", "", "/", "/app/app.wasm", false, nil},
+		{"symlink escaping rootfs", "/bin/escape", "", "/", none, false, fs.ErrNotExist},
+		{"absolute symlink to host path", "/bin/escape-abs", "", "/", none, false, fs.ErrNotExist},
+		{"escaping symlink clamped inside", "/bin/escape-ok", "", "/", "/etc/inside.wasm", false, nil},
+		{"suffix on link name", "/bin/app.wat", "", "/", "/store/sha256-abc", true, nil},
+		{"PATH lookup", "blob", "/nonexistent:/bin", "/", "/bin/blob", false, nil},
+		{"default PATH through symlink", "hi", "", "/", "/app/app.wasm", false, nil},
+		{"PATH lookup of ELF", "elf", "/bin", "/", none, false, nil},
+		{"PATH: Wasm without x bit", "noexec.wasm", "/bin:/opt/bin", "/", "/opt/bin/noexec.wasm", false, nil},
+		{"PATH: executable wins", "tool", "/p1:/p2", "/", none, false, nil},
+		{"PATH: relative entry", "rel.wasm", "sub", "/app", "/app/sub/rel.wasm", false, nil},
+		{"relative to cwd", "./app.wasm", "", "/app", "/app/app.wasm", false, nil},
+		{"relative subdir", "sub/rel.wasm", "", "/app", "/app/sub/rel.wasm", false, nil},
+		{"dotdot cannot leave", "../../../../app/app.wasm", "", "/app", "/app/app.wasm", false, nil},
+		{"missing file", "/nope.wasm", "", "/", none, false, fs.ErrNotExist},
+		{"missing in PATH", "nope", "/bin", "/", none, false, ErrNotFound},
+		{"missing in PATH is ErrNotExist", "nope", "/bin", "/", none, false, fs.ErrNotExist},
+		{"directory", "/app", "", "/", none, false, errAny},
+		{"empty args0", "", "", "/", none, false, fs.ErrNotExist},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := DetectModule(root, tc.args0, tc.path, tc.cwd)
+			if tc.err != nil {
+				if err == nil || (tc.err != errAny && !errors.Is(err, tc.err)) {
+					t.Fatalf("got (%+v, %v), want error %v", m, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.guest == none {
+				if m != nil {
+					t.Fatalf("got module %+v, want none", m)
+				}
+				return
+			}
+			if m == nil {
+				t.Fatal("got no module")
+			}
+			if m.GuestPath != tc.guest || m.HostPath != filepath.Join(root, tc.guest) || m.Text != tc.text || m.Rootfs != root {
+				t.Errorf("got %+v, want guest %s host %s text %v", m, tc.guest, filepath.Join(root, tc.guest), tc.text)
+			}
+		})
+	}
+}
+
+var errAny = errors.New("any error")
+
+func TestNotWasmError(t *testing.T) {
+	err := NotWasmError("/bin/sh")
+	if err.Error() != "/bin/sh: not a WebAssembly module" || !errors.Is(err, ErrNotWasm) {
+		t.Errorf("got %q", err)
+	}
+}

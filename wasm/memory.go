@@ -1,0 +1,17 @@
+package wasm
+
+// linearMemoryLimit is the most linear memory a guest may have when the
+// container's memory limit is limit and its compiled module is cwasmSize
+// bytes. The rest is headroom for the runner itself.
+func linearMemoryLimit(limit, cwasmSize int64) int64 {
+	l := limit - memoryHeadroom(limit, cwasmSize)
+	if l < 0 {
+		return 0
+	}
+	return l
+}
+
+// memoryHeadroom: see doc.go, "Memory", for the measurements behind it.
+func memoryHeadroom(limit, cwasmSize int64) int64 {
+	return 8<<20 + cwasmSize + limit/64
+}

@@ -1,0 +1,230 @@
+package wasm
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRunnerArgsRoundTrip(t *testing.T) {
+	for _, o := range []RunnerOptions{
+		{ModuleFD: 3, Args: []string{"app.wasm"}},
+		{ModuleFD: 7, MemoryLimit: 64 << 20, Args: []string{"/app", "--", "-x", ""}},
+		{ModuleFD: 3, Args: []string{}},
+	} {
+		a := RunnerArgs(o)
+		got, err := parseRunnerArgs(a[2:])
+		if err != nil {
+			t.Fatalf("%q: %v", a, err)
+		}
+		if got.ModuleFD != o.ModuleFD || got.MemoryLimit != o.MemoryLimit || !reflect.DeepEqual(got.Args, o.Args) {
+			t.Errorf("round trip of %+v gave %+v", o, got)
+		}
+	}
+	for _, bad := range [][]string{
+		{"--module-fd=3"},            // no --
+		{"--", "x"},                  // no fd
+		{"--module-fd=x", "--", "x"}, // not a number
+		{"--module-fd=3", "--what=1", "--", "x"},
+		{"-v", "--module-fd=3", "--", "x"},
+	} {
+		if _, err := parseRunnerArgs(bad); err == nil {
+			t.Errorf("parseRunnerArgs(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRunnerExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mod    *Module
+		args   []string
+		code   int
+		stdout string
+		stderr string // substring of the one stderr line; "" = stderr empty
+	}{
+		{"wat hello", watModule(t, "hello"), []string{"hello"}, 0, "hello from wat\n", ""},
+		{"wat exit 0", watModule(t, "exit"), []string{"exit"}, 0, "", ""},
+		{"wat exit 7", watModule(t, "exit"), []string{"exit", "7"}, 7, "", ""},
+		{"wat exit 125", watModule(t, "exit"), []string{"exit", "125"}, 125, "", ""},
+		{"wat exit 126 refused", watModule(t, "exit"), []string{"exit", "126"}, ExitInvalidStatus, "", "exit status out of range"},
+		{"wat exit 255 refused", watModule(t, "exit"), []string{"exit", "255"}, ExitInvalidStatus, "", "exit status out of range"},
+		{"wat trap", watModule(t, "trap"), []string{"trap"}, ExitTrap, "", "wasm-runc: wasm trap: wasm `unreachable` instruction executed"},
+		{"wat trap in start function", watModule(t, "start-trap"), []string{"start-trap"}, ExitTrap, "", "wasm-runc: wasm trap: wasm `unreachable` instruction executed"},
+		{"go exit 7", goModule(t), []string{"hello", "exit", "7"}, 7, "", ""},
+		{"go return", goModule(t), []string{"hello", "cwd"}, 0, "cwd=/\n", ""},
+		{"go panic", goModule(t), []string{"hello", "panic"}, 2, "", "panic: hello: asked to panic"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runModule(t, tc.mod, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if stdout != tc.stdout {
+				t.Errorf("stdout %q, want %q", stdout, tc.stdout)
+			}
+			switch {
+			case tc.stderr == "" && stderr != "":
+				t.Errorf("stderr %q, want none", stderr)
+			case tc.stderr != "" && !strings.Contains(stderr, tc.stderr):
+				t.Errorf("stderr %q, want it to contain %q", stderr, tc.stderr)
+			}
+			if strings.HasPrefix(tc.stderr, "wasm-runc:") || strings.Contains(tc.stderr, "out of range") {
+				if n := strings.Count(stderr, "\n"); n != 1 || !strings.HasPrefix(stderr, "wasm-runc: ") {
+					t.Errorf("want exactly one wasm-runc line on stderr, got %q", stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestRunnerBadArgs(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{RunnerMarker, "--module-fd=3"},            // no "--"
+		{RunnerMarker, "--module-fd=9", "--", "x"}, // fd 9 is not open
+	} {
+		cmd := exec.Command(exe, args...)
+		cmd.Env = []string{"WASM_RUNNER_TEST=1"}
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitRunnerFailed ||
+			!strings.HasPrefix(string(out), "wasm-runc: ") || strings.Count(string(out), "\n") != 1 {
+			t.Errorf("%q: err %v, output %q", args, err, out)
+		}
+	}
+}
+
+func TestRunnerArgsEnvCwd(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "data.txt"), []byte("relative read ok\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startRunner(t, goModule(t), 0, dir, []string{"FOO=bar baz", "EMPTY="},
+		"hello", "args", "env", "cwd", "cat", "data.txt", "-read", "write", "out.txt", "written")
+	if code := r.wait(t); code != 1 {
+		// "-read" after the commands is an unknown command: exit 1 proves
+		// args reach the guest verbatim, flags included.
+		t.Fatalf("exit %d; stderr %s", code, r.stderr)
+	}
+	out := r.stdout.String()
+	for _, want := range []string{
+		"arg[0]=hello\n", "arg[1]=args\n", "arg[6]=-read\n",
+		"FOO=bar baz\n", "EMPTY=\n", "PWD=" + dir + "\n",
+		"cwd=" + dir + "\n", "relative read ok\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(r.stderr.String(), `unknown command "-read"`) {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+
+	r = startRunner(t, goModule(t), 0, dir, []string{"PWD=/"}, "hello", "write", "out.txt", "written", "cwd")
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, r.stderr)
+	}
+	// PWD from process.env wins (it is the user's): relative paths follow it.
+	if b, err := os.ReadFile("/out.txt"); err == nil {
+		os.Remove("/out.txt")
+		if string(b) != "written" {
+			t.Errorf("/out.txt = %q", b)
+		}
+	} else {
+		t.Errorf("write with PWD=/ did not land in /: %v (stdout %s)", err, r.stdout)
+	}
+}
+
+func TestRunnerStdin(t *testing.T) {
+	f, err := runnerCache(t).Open(goModule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, RunnerArgs(RunnerOptions{ModuleFD: 3, Args: []string{"hello", "stdin"}})[1:]...)
+	cmd.Env = []string{"WASM_RUNNER_TEST=1"}
+	cmd.ExtraFiles = []*os.File{f}
+	cmd.Stdin = strings.NewReader("line one\nline two\n")
+	out, err := cmd.Output()
+	if err != nil || string(out) != "line one\nline two\n" {
+		t.Errorf("stdin copy: %v, %q", err, out)
+	}
+}
+
+func TestRunnerProcessTitle(t *testing.T) {
+	r := startRunner(t, goModule(t), 0, "/", nil, "hello", "cat", "/proc/self/cmdline", "cat", "/proc/self/comm")
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, r.stderr)
+	}
+	out := r.stdout.String()
+	want := "hello\x00cat\x00/proc/self/cmdline\x00cat\x00/proc/self/comm\x00"
+	if !strings.HasPrefix(out, want) {
+		t.Fatalf("cmdline = %q, want prefix %q", out, want)
+	}
+	rest := strings.TrimLeft(out[len(want):], "\x00")
+	if rest != "hello\n" {
+		t.Errorf("after cmdline padding: %q, want comm \"hello\\n\"", rest)
+	}
+}
+
+// TestRunnerSignals: SIGTERM must end a busy guest (epoch interruption) and
+// a guest blocked in a host call (grace period) within 250 ms.
+func TestRunnerSignals(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		mod   *Module
+		args  []string
+		ready string // stdout line showing the guest is running; "" = wait 300 ms
+		sig   syscall.Signal
+	}{
+		{"wat loop SIGTERM", watModule(t, "loop"), []string{"loop"}, "", syscall.SIGTERM},
+		{"go spin SIGINT", goModule(t), []string{"hello", "spin"}, "spinning", syscall.SIGINT},
+		{"go sleep SIGTERM", goModule(t), []string{"hello", "cwd", "sleep", "10"}, "cwd=/", syscall.SIGTERM},
+		{"go sleep SIGUSR1", goModule(t), []string{"hello", "cwd", "sleep", "10"}, "cwd=/", syscall.SIGUSR1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRunner(t, tc.mod, 0, "/", nil, tc.args...)
+			waitReady(t, r, tc.ready)
+			sent := time.Now()
+			if err := r.cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			code := r.wait(t)
+			took := time.Since(sent)
+			if code != 128+int(tc.sig) {
+				t.Errorf("exit %d, want %d; stderr %q", code, 128+int(tc.sig), r.stderr)
+			}
+			if took > 250*time.Millisecond {
+				t.Errorf("exit took %v after the signal, want <= 250ms", took)
+			}
+			t.Logf("exited %v after %v", code, took)
+		})
+	}
+}
+
+// waitReady waits until the runner's stdout shows line (it reads the
+// buffer the runner writes to), or 300 ms when line is empty.
+func waitReady(t *testing.T, r *run, line string) {
+	t.Helper()
+	if line == "" {
+		time.Sleep(300 * time.Millisecond)
+		return
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(r.stdout.String(), line+"\n") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("guest never printed %q", line)
+}
