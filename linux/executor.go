@@ -2,7 +2,6 @@ package linux
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/opencontainers/runc/libcontainer"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -120,15 +119,4 @@ func MemoryLimit(s *specs.Spec) int64 {
 		return 0
 	}
 	return *s.Linux.Resources.Memory.Limit
-}
-
-// Program is the base name this binary was invoked under.
-func Program() string {
-	name := os.Args[0]
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			return name[i+1:]
-		}
-	}
-	return name
 }

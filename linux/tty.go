@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -133,8 +132,6 @@ func (t *tty) Close() {
 		c.Close()
 	}
 	if t.host != nil {
-		if err := t.host.Reset(); err != nil && !errors.Is(err, os.ErrClosed) {
-			_ = err
-		}
+		_ = t.host.Reset()
 	}
 }
