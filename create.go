@@ -6,6 +6,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/activation"
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasm-runc/wasm-runc/linux"
@@ -63,6 +64,9 @@ func startContainer(c *cli.Context, action linux.Action, criuOpts *libcontainer.
 	s, err := spec.Load(bundle)
 	if err != nil {
 		return -1, err
+	}
+	for _, note := range spec.Relax(s) {
+		logrus.Debug(note)
 	}
 	id := c.Args().First()
 	if id == "" {
