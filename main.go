@@ -75,6 +75,9 @@ func newApp(program string) *cli.App {
 	app.Version = version
 	app.HideHelpCommand = true
 	app.EnableBashCompletion = false
+	// runc's repeatable flags (-e A=1,2, --cgroup cpu,cpuacct:/x) take
+	// commas literally.
+	app.DisableSliceFlagSeparator = true
 	cli.VersionPrinter = printVersion
 
 	root, xdg := defaultRoot(program)
@@ -86,7 +89,7 @@ func newApp(program string) *cli.App {
 		&cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary used for checkpoint and restore"},
 		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""},
 		&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
-		&cli.StringFlag{Name: "cache-dir", Value: wasm.DefaultCacheDir, EnvVars: []string{"WASM_RUNC_CACHE_DIR"}, Usage: "directory of the compiled Wasm module cache (root-owned)"},
+		&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir(), EnvVars: []string{"WASM_RUNC_CACHE_DIR"}, Usage: "directory of the compiled Wasm module cache (owned by the user running wasm-runc)"},
 	}
 	app.Commands = commands()
 	app.Before = func(c *cli.Context) error {
@@ -153,6 +156,18 @@ func defaultRoot(program string) (string, bool) {
 		return filepath.Join(dir, name), true
 	}
 	return "/run/" + name, false
+}
+
+// defaultCacheDir is root's system cache, or a rootless user's own: the
+// cache must belong to whoever loads from it.
+func defaultCacheDir() string {
+	if os.Geteuid() == 0 {
+		return wasm.DefaultCacheDir
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "wasm-runc")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("wasm-runc-%d", os.Geteuid()))
 }
 
 func honorXDGRuntimeDir() bool {
