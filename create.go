@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -40,7 +41,8 @@ so a bad module fails here.`,
 		}
 		status, err := startContainer(c, linux.ActCreate, nil)
 		if err != nil {
-			return err
+			// runc's prefix: callers log it, and match what follows.
+			return fmt.Errorf("%s create failed: %w", c.App.Name, err)
 		}
 		// A failed start of the process still reports through the code.
 		os.Exit(status)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -30,7 +31,8 @@ code.`,
 		}
 		status, err := startContainer(c, linux.ActRun, nil)
 		if err != nil {
-			return err
+			// runc's prefix: callers log it, and match what follows.
+			return fmt.Errorf("%s run failed: %w", c.App.Name, err)
 		}
 		os.Exit(status)
 		return nil
