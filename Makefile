@@ -6,7 +6,7 @@ DESTDIR   ?=
 BINARY    ?= wasm-runc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-BUILDTAGS := seccomp netgo osusergo
+BUILDTAGS := seccomp netgo osusergo urfave_cli_no_docs
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) \
              -linkmode external -extldflags -static
 
