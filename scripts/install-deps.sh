@@ -4,6 +4,10 @@
 set -euo pipefail
 
 pkgs=(gcc make libseccomp-dev runc crun busybox-static catatonit wabt criu)
+# The callers the integration tests drive (TestPodman, TestContainerd*):
+# podman with conmon (catatonit is its pod infra), containerd with its runc
+# shim and ctr.
+pkgs+=(podman conmon containerd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
