@@ -33,6 +33,7 @@ test: deps build
 	$(GO) vet -tags '$(BUILDTAGS)' ./...
 	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 ./spec/... ./linux/... ./wasm/... .
 	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m ./integration/...
+	./conformance/run.sh $(CURDIR)/$(BINARY)
 
 test-unit:
 	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 ./spec/... ./linux/... ./wasm/... .

@@ -517,8 +517,8 @@ done
 ELAPSED=$(($(date +%s) - START))
 {
 	echo
-	echo "runc: ${PASSED[runc]} passed, ${FAILED[runc]} failed"
-	echo "wasm-runc: ${PASSED[wasm-runc]} passed, ${FAILED[wasm-runc]} failed"
+	echo "conformance runc: ${PASSED[runc]} programs pass, ${FAILED[runc]} do not"
+	echo "conformance wasm-runc: ${PASSED[wasm-runc]} programs pass, ${FAILED[wasm-runc]} do not"
 	echo "time: ${ELAPSED}s for ${#PROGRAMS[@]} programs x 2 runtimes"
 	if [ ${#LEAKS[@]} -gt 0 ]; then
 		echo
