@@ -114,6 +114,12 @@ func newApp(program string) *cli.App {
 				return err
 			}
 		}
+		// create changes into the bundle before it opens the cache.
+		if abs, err := filepath.Abs(c.String("cache-dir")); err != nil {
+			return err
+		} else if err := c.Set("cache-dir", abs); err != nil {
+			return err
+		}
 		return configureLogging(c)
 	}
 	// urfave/cli prints usage errors itself; route them through the logger

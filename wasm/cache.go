@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -169,7 +170,7 @@ func (c *CompileCache) Open(m *Module) (*os.File, error) {
 	}
 	serialized, err := compile(data, m.Text)
 	if err != nil {
-		return nil, &CompileError{Path: m.GuestPath, Msg: wasmtimeMessage(err)}
+		return nil, &CompileError{Path: m.GuestPath, Msg: oneLine(wasmtimeMessage(err))}
 	}
 	f, err := c.store(key, serialized)
 	if err != nil {
@@ -182,7 +183,8 @@ func (c *CompileCache) Open(m *Module) (*os.File, error) {
 	return f, nil
 }
 
-// CompileError is a module wasmtime refused; Msg is wasmtime's message.
+// CompileError is a module wasmtime refused; Msg is wasmtime's message and
+// its causes, on one line.
 type CompileError struct {
 	Path string // GuestPath of the module
 	Msg  string
@@ -195,6 +197,43 @@ func (e *CompileError) Error() string { return "compile " + e.Path + ": " + e.Ms
 func wasmtimeMessage(err error) string {
 	msg, _, _ := strings.Cut(err.Error(), "\nStack backtrace:")
 	return strings.TrimRight(msg, " \n")
+}
+
+// causeNumber starts a cause in anyhow's numbered list.
+var causeNumber = regexp.MustCompile(`^    [0-9]+: `)
+
+// oneLine folds an anyhow report into one line, "message: cause: cause", so
+// that an error reaches stderr and the --log file as a single line (callers
+// read the last line). anyhow writes the causes after "Caused by:", indented
+// and numbered when there are several; a cause's Debug output may span
+// lines ("expected=[\n        0x0,\n ...    ]").
+func oneLine(msg string) string {
+	head, causes, found := strings.Cut(msg, "\n\nCaused by:\n")
+	parts := []string{head}
+	if found {
+		// Numbered causes start at the list's indent with "N: "; any other
+		// line continues the cause before it.
+		lines := strings.Split(causes, "\n")
+		numbered := causeNumber.MatchString(lines[0])
+		var cur []string
+		for _, line := range lines {
+			if numbered && causeNumber.MatchString(line) && len(cur) > 0 {
+				parts = append(parts, strings.Join(cur, " "))
+				cur = nil
+			}
+			if numbered {
+				line = causeNumber.ReplaceAllString(line, "")
+			}
+			cur = append(cur, line)
+		}
+		parts = append(parts, strings.Join(cur, " "))
+	}
+	for i, p := range parts {
+		p = strings.Join(strings.Fields(p), " ")
+		p = strings.ReplaceAll(p, "[ ", "[")
+		parts[i] = strings.ReplaceAll(p, ", ]", "]")
+	}
+	return strings.Join(parts, ": ")
 }
 
 // openModule opens m's file for reading, inside m.Rootfs when it is known.

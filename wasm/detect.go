@@ -88,7 +88,7 @@ func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
 		asked := guestAbs(cwd, args0)
 		f, err := openCandidate(root, asked)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", args0, err)
+			return nil, fmt.Errorf("%s: %w", args0, bareErrno(err))
 		}
 		defer f.Close()
 		return inspect(f, asked, realRoot, rootfs)
@@ -132,6 +132,17 @@ func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
 		return inspect(fallback, fallbackName, realRoot, rootfs)
 	}
 	return nil, fmt.Errorf("%s: %w", args0, ErrNotFound)
+}
+
+// bareErrno is the errno inside a lookup error, when there is one: that is
+// all a user needs ("/app.wasm: no such file or directory"); the lookup's
+// own words ("securejoin.OpenInRoot ...: openat2 ...") name our internals.
+func bareErrno(err error) error {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
 }
 
 // guestAbs makes p absolute inside the container, relative to cwd.

