@@ -210,18 +210,7 @@ func buildTestModules(t *testing.T) testModules {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goTool := "go"
-	if p := os.Getenv("GO"); p != "" {
-		goTool = p
-	}
-	start := time.Now()
-	cmd := exec.Command(goTool, "build", "-o", m.hello, "./examples/hello")
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building examples/hello for wasip1: %v\n%s", err, out)
-	}
-	t.Logf("built examples/hello for wasip1 in %v", time.Since(start).Round(time.Millisecond))
+	buildHelloModule(t, repo, m.hello)
 	if err := os.Mkdir(filepath.Join(dir, "wat"), 0o755); err != nil {
 		t.Fatal(err)
 	}

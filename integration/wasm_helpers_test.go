@@ -84,18 +84,7 @@ func newWasmFixture(t *testing.T) *wasmFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goTool := "go"
-	if p := os.Getenv("GO"); p != "" {
-		goTool = p
-	}
-	start := time.Now()
-	cmd := exec.Command(goTool, "build", "-o", fx.hello, "./examples/hello")
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building examples/hello for wasip1: %v\n%s", err, out)
-	}
-	t.Logf("built examples/hello for wasip1 in %v", time.Since(start).Round(time.Millisecond))
+	buildHelloModule(t, repo, fx.hello)
 
 	sources := map[string]string{}
 	files, _ := filepath.Glob(filepath.Join(repo, "examples", "wat", "*.wat"))
@@ -325,4 +314,21 @@ func cacheEntries(t *testing.T, dir string) []string {
 func cgroupFile(id, controller, name string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(cgroupMount, controller, cgroupParent, id, name))
 	return strings.TrimSpace(string(b)), err
+}
+
+// buildHelloModule builds examples/hello (Go, GOOS=wasip1) into out.
+func buildHelloModule(t *testing.T, repo, out string) {
+	t.Helper()
+	goTool := "go"
+	if p := os.Getenv("GO"); p != "" {
+		goTool = p
+	}
+	start := time.Now()
+	cmd := exec.Command(goTool, "build", "-o", out, "./examples/hello")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building examples/hello for wasip1: %v\n%s", err, b)
+	}
+	t.Logf("built examples/hello for wasip1 in %v", time.Since(start).Round(time.Millisecond))
 }
