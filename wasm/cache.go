@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,17 +41,39 @@ const maxModuleBytes = 1 << 30
 //
 // Layout of Dir:
 //
-//	<key>.cwasm      an entry: a 64-byte header, then wasmtime's serialized module
-//	index/<prekey>   the key last computed for a module file with this identity
+//	<key>.cwasm      an entry: wasmtime's serialized module (an ELF image) from
+//	                 offset 0, then a 64-byte trailer; mode 0444
+//	index/<prekey>   the key last computed for a module file with this identity,
+//	                 and the entry's identity when its CRC was last checked
 //	locks/<key>      flock(2) files: one compile per key at a time, host-wide
 //	.tmp-*           entries being written (renamed into place when complete)
 //
 // key is the SHA-256 of the module bytes together with EngineFingerprint
 // (wasmtime version, engine settings, CPU features), so a .cwasm never
-// meets an engine it was not built for. The header carries the payload size
-// and its CRC32C, checked on every Open: a truncated or altered entry is
-// rebuilt, never handed out. Entries are not fsynced; a crash can leave a
-// torn entry, which that check catches.
+// meets an engine it was not built for. The trailer carries the payload size
+// and its CRC32C: a truncated or altered entry is rebuilt, never handed out.
+// Entries are not fsynced; a crash can leave a torn entry, which that check
+// catches.
+//
+// The CRC is checked once per boot, not on every Open: after a full check
+// the index records (boot id, device, inode, size, mtime, ctime) of the
+// entry, and a later Open through that index line skips the CRC while
+// fstat(2) of the opened entry still gives the same identity in the same
+// boot. Any write, truncation, chmod or replacement changes ctime (which
+// user space cannot set back) or the inode; a reboot, after which an
+// unsynced entry may be torn, changes the boot id. Identities are only
+// recorded once ctime is settleTime old, so that a change in the same tick
+// of a coarse ctime clock cannot go unseen.
+//
+// wasmtime's bytes start at offset 0 (not after a header) so that the runner
+// can hand the file to wasmtime.NewModuleDeserializeFile, which maps it
+// instead of copying it: page-aligned code and data image straight from the
+// page cache, shared by every container running the module. wasmtime ignores
+// the bytes after its ELF image. Entries are world-readable (the runner
+// reopens its fd through /proc/self/fd/N, which checks the file's own mode
+// and not the 0700 directory's) and carry no write permission: the cache never
+// writes an entry in place (it renames a complete temp file over it, and
+// eviction only unlinks), which running containers that map it rely on.
 //
 // Measured on the development machine (2 shared cores, Go wasip1 hello of
 // 2.8 MB, .cwasm 9.1 MB): see cacheFigures in cache_test.go and docs in doc.go.
@@ -62,37 +85,45 @@ type CompileCache struct {
 // CacheEntry describes one compiled module in the cache.
 type CacheEntry struct {
 	Key      string    // hex SHA-256 naming the entry
-	Size     int64     // bytes on disk, header included
-	LastUsed time.Time // last Open that returned it (to the minute)
+	Size     int64     // bytes on disk, trailer included
+	LastUsed time.Time // last Open that returned it (within touchEvery)
 	Path     string
 }
 
-// Entry header, little endian:
+// Entry trailer, the last 64 bytes of an entry, little endian:
 //
-//	0  magic "wrcwasm1"
-//	8  header size (uint32, 64)
+//	0  magic "wrcwasm2"
+//	8  trailer size (uint32, 64)
 //	12 CRC32C of the payload (uint32)
-//	16 payload size (uint64)
+//	16 payload size (uint64): the trailer's own offset
 //	24 key (32 bytes)
 //	56 zero
 const (
-	headerMagic = "wrcwasm1"
-	headerSize  = 64
-	entrySuffix = ".cwasm"
+	trailerMagic = "wrcwasm2"
+	trailerSize  = 64
+	entrySuffix  = ".cwasm"
+	entryMode    = 0o444
 	// touchEvery limits LastUsed updates to one metadata write per entry per
-	// interval: LRU order does not need finer grain than this.
-	touchEvery = time.Minute
+	// interval: LRU order does not need finer grain than this. A touch
+	// changes the entry's ctime, so the next Open after it checks the CRC
+	// again (see CompileCache): a shorter interval costs more checks.
+	touchEvery = 10 * time.Minute
 )
 
 // settleTime: a module file changed more recently than this is always
-// hashed. Its ctime may not yet have ticked past a write that races us
+// hashed, and an entry changed more recently than this always has its CRC
+// checked. Its ctime may not yet have ticked past a write that races us
 // (ctime has the kernel's coarse clock granularity). A variable for tests.
 var settleTime = 2 * time.Second
 
-// compiles counts Cranelift compiles in this process, for tests.
-var compiles atomic.Int64
+// compiles counts Cranelift compiles in this process, for tests; crcChecks
+// counts full CRC checks of an entry.
+var compiles, crcChecks atomic.Int64
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is made on first use: MakeTable builds the SSE4.2 tables
+// (about 0.1 ms), and package init runs in every process of this binary
+// (host, libcontainer's init, runner) while only a full entry check needs it.
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 func (c *CompileCache) dir() string {
 	if c.Dir == "" {
@@ -112,10 +143,10 @@ func (c *CompileCache) entryPath(key string) string {
 	return filepath.Join(c.dir(), key+entrySuffix)
 }
 
-// Open returns a read-only file positioned at the start of wasmtime's
-// serialized form of m (the entry header is before that offset), compiling
-// and storing it when no valid entry exists. Pass the file to RunnerOptions
-// via ExtraFiles; the caller closes it.
+// Open returns a read-only file of the entry holding wasmtime's serialized
+// form of m (from offset 0; the trailer follows it), compiling and storing
+// it when no valid entry exists. Pass the file to RunnerOptions via
+// ExtraFiles; the caller closes it.
 //
 // A module that fails to compile gives an error carrying wasmtime's message.
 func (c *CompileCache) Open(m *Module) (*os.File, error) {
@@ -137,8 +168,12 @@ func (c *CompileCache) Open(m *Module) (*os.File, error) {
 
 	// Fast path: a file with the same identity was hashed before.
 	pre := preKey(&st, m.Text)
-	if key, ok := c.readIndex(pre); ok {
-		if f := c.openEntry(key); f != nil {
+	settled := time.Since(time.Unix(st.Ctim.Unix())) > settleTime
+	if key, checked, ok := c.readIndex(pre); ok {
+		if f, fresh := c.openEntry(key, checked); f != nil {
+			if fresh != "" && settled {
+				c.writeIndex(pre, key, fresh)
+			}
 			return f, nil
 		}
 	}
@@ -148,10 +183,9 @@ func (c *CompileCache) Open(m *Module) (*os.File, error) {
 		return nil, fmt.Errorf("read module %s: %w", m.GuestPath, err)
 	}
 	key := moduleKey(data, m.Text)
-	settled := time.Since(time.Unix(st.Ctim.Unix())) > settleTime
-	if f := c.openEntry(key); f != nil {
+	if f, fresh := c.openEntry(key, ""); f != nil {
 		if settled {
-			c.writeIndex(pre, key)
+			c.writeIndex(pre, key, fresh)
 		}
 		return f, nil
 	}
@@ -162,9 +196,9 @@ func (c *CompileCache) Open(m *Module) (*os.File, error) {
 		return nil, err
 	}
 	defer unlock()
-	if f := c.openEntry(key); f != nil {
+	if f, fresh := c.openEntry(key, ""); f != nil {
 		if settled {
-			c.writeIndex(pre, key)
+			c.writeIndex(pre, key, fresh)
 		}
 		return f, nil
 	}
@@ -177,7 +211,7 @@ func (c *CompileCache) Open(m *Module) (*os.File, error) {
 		return nil, err
 	}
 	if settled {
-		c.writeIndex(pre, key)
+		c.writeIndex(pre, key, "") // the entry is too new to record as checked
 	}
 	c.evict(key)
 	return f, nil
@@ -199,8 +233,10 @@ func wasmtimeMessage(err error) string {
 	return strings.TrimRight(msg, " \n")
 }
 
-// causeNumber starts a cause in anyhow's numbered list.
-var causeNumber = regexp.MustCompile(`^    [0-9]+: `)
+// causeNumber starts a cause in anyhow's numbered list. Compiled on first
+// use: package init runs in every process of this binary (host, libcontainer
+// init, runner), and only error paths need it.
+var causeNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^    [0-9]+: `) })
 
 // oneLine folds an anyhow report into one line, "message: cause: cause", so
 // that an error reaches stderr and the --log file as a single line (callers
@@ -214,15 +250,16 @@ func oneLine(msg string) string {
 		// Numbered causes start at the list's indent with "N: "; any other
 		// line continues the cause before it.
 		lines := strings.Split(causes, "\n")
-		numbered := causeNumber.MatchString(lines[0])
+		re := causeNumber()
+		numbered := re.MatchString(lines[0])
 		var cur []string
 		for _, line := range lines {
-			if numbered && causeNumber.MatchString(line) && len(cur) > 0 {
+			if numbered && re.MatchString(line) && len(cur) > 0 {
 				parts = append(parts, strings.Join(cur, " "))
 				cur = nil
 			}
 			if numbered {
-				line = causeNumber.ReplaceAllString(line, "")
+				line = re.ReplaceAllString(line, "")
 			}
 			cur = append(cur, line)
 		}
@@ -275,7 +312,7 @@ func openModule(m *Module) (*os.File, error) {
 func moduleKey(data []byte, text bool) string {
 	digest := sha256.Sum256(data)
 	h := sha256.New()
-	fmt.Fprintf(h, "wasm-runc cache v1\n%s\ntext=%t\n", fingerprint(), text)
+	fmt.Fprintf(h, "wasm-runc cache v2\n%s\ntext=%t\n", fingerprint(), text)
 	h.Write(digest[:])
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -284,7 +321,7 @@ func moduleKey(data []byte, text bool) string {
 // hint: it leads to a key, and the entry under that key is still checked.
 func preKey(st *unix.Stat_t, text bool) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "wasm-runc prekey v1\n%s\ntext=%t\n%d %d %d %d.%d %d.%d\n", fingerprint(), text,
+	fmt.Fprintf(h, "wasm-runc prekey v2\n%s\ntext=%t\n%d %d %d %d.%d %d.%d\n", fingerprint(), text,
 		st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -343,57 +380,119 @@ func (c *CompileCache) ensureDir() error {
 	return nil
 }
 
-// openEntry returns the entry for key, verified and positioned after its
-// header, or nil. A corrupt entry is removed so that the caller rebuilds it.
-func (c *CompileCache) openEntry(key string) *os.File {
+// openEntry returns the entry for key, checked and positioned at offset 0,
+// or nil. A corrupt entry is removed so that the caller rebuilds it.
+//
+// checked is the identity recorded in the index after the last full check
+// of this entry (see checkedIdentity); when the opened file still has it,
+// only the trailer is checked, not the CRC of the payload. fresh is the
+// identity to record after a full check that may be skipped next time, or
+// "" (no boot id, or an entry changed too recently).
+func (c *CompileCache) openEntry(key, checked string) (f *os.File, fresh string) {
 	path := c.entryPath(key)
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() || !verifyEntry(f, info.Size(), key) {
+	if err != nil || !info.Mode().IsRegular() {
 		c.removeIfSame(path, info)
 		f.Close()
-		return nil
+		return nil, ""
 	}
-	if _, err := f.Seek(headerSize, io.SeekStart); err != nil {
-		f.Close()
-		return nil
-	}
+	// The LRU touch changes ctime, so it comes before the identity that a
+	// check vouches for, never after.
 	if time.Since(info.ModTime()) > touchEvery {
 		now := time.Now()
 		_ = os.Chtimes(path, now, now) // LRU bookkeeping only
 	}
-	return f
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, ""
+	}
+	id := checkedIdentity(&st)
+	if checked != "" && id == checked {
+		if !verifyEntry(f, st.Size, key, false) {
+			c.removeIfSame(path, info)
+			f.Close()
+			return nil, ""
+		}
+		return f, ""
+	}
+	if !verifyEntry(f, st.Size, key, true) {
+		c.removeIfSame(path, info)
+		f.Close()
+		return nil, ""
+	}
+	if time.Since(time.Unix(st.Ctim.Unix())) > settleTime {
+		fresh = id
+	}
+	return f, fresh
 }
 
-// verifyEntry checks header, size and CRC32C of the payload. The file is
-// mapped rather than read: no 10 MB buffer on the container-start path.
-func verifyEntry(f *os.File, size int64, key string) bool {
-	if size < headerSize+4 {
+// bootID is this boot's random id; "" when unknown, and then no check is
+// ever skipped.
+var bootID = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	id := strings.TrimSpace(string(b))
+	if err != nil || len(id) != 36 || strings.ContainsAny(id, " \n") {
+		return ""
+	}
+	return id
+})
+
+// checkedIdentity is what the index records about an entry whose CRC was
+// checked: the boot, and every stat field that a change of the file's
+// content changes. "" when the boot id is unknown.
+func checkedIdentity(st *unix.Stat_t) string {
+	boot := bootID()
+	if boot == "" {
+		return ""
+	}
+	return fmt.Sprintf("checked %s %d %d %d %d.%09d %d.%09d", boot, st.Dev, st.Ino, st.Size,
+		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
+}
+
+// verifyEntry checks the trailer (magic, size, key) and that the payload is
+// an ELF image; with full, the CRC32C of the payload too. The file is
+// mapped rather than read for the CRC: no 10 MB buffer on the
+// container-start path.
+func verifyEntry(f *os.File, size int64, key string, full bool) bool {
+	if size < trailerSize+4 {
 		return false
 	}
-	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	want, err := hex.DecodeString(key)
+	if err != nil {
+		return false
+	}
+	var t [trailerSize]byte
+	var magic [4]byte
+	if _, err := f.ReadAt(t[:], size-trailerSize); err != nil {
+		return false
+	}
+	if _, err := f.ReadAt(magic[:], 0); err != nil {
+		return false
+	}
+	payloadSize := size - trailerSize
+	// wasmtime serializes modules as ELF images.
+	if string(t[0:8]) != trailerMagic ||
+		binary.LittleEndian.Uint32(t[8:12]) != trailerSize ||
+		binary.LittleEndian.Uint64(t[16:24]) != uint64(payloadSize) ||
+		!bytes.Equal(t[24:56], want) || string(magic[:]) != "\x7fELF" {
+		return false
+	}
+	if !full {
+		return true
+	}
+	crcChecks.Add(1)
+	data, err := unix.Mmap(int(f.Fd()), 0, int(payloadSize), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return false
 	}
 	defer unix.Munmap(data)
 	_ = unix.Madvise(data, unix.MADV_SEQUENTIAL)
-	h := data[:headerSize]
-	want, err := hex.DecodeString(key)
-	if err != nil || string(h[0:8]) != headerMagic ||
-		binary.LittleEndian.Uint32(h[8:12]) != headerSize ||
-		binary.LittleEndian.Uint64(h[16:24]) != uint64(size-headerSize) ||
-		!bytes.Equal(h[24:56], want) {
-		return false
-	}
-	payload := data[headerSize:]
-	// wasmtime serializes modules as ELF images.
-	if string(payload[:4]) != "\x7fELF" {
-		return false
-	}
-	return crc32.Checksum(payload, castagnoli) == binary.LittleEndian.Uint32(h[12:16])
+	return crc32.Checksum(data, castagnoli()) == binary.LittleEndian.Uint32(t[12:16])
 }
 
 // removeIfSame deletes a bad entry unless another process has already
@@ -408,26 +507,29 @@ func (c *CompileCache) removeIfSame(path string, bad fs.FileInfo) {
 	}
 }
 
-// store writes an entry atomically and returns it opened read-only and
-// positioned after the header. The read-only descriptor is taken before the
-// rename, so an eviction racing us cannot take the entry away.
+// store writes an entry atomically and returns it opened read-only at
+// offset 0. The read-only descriptor is taken before the rename, so an
+// eviction racing us cannot take the entry away.
 func (c *CompileCache) store(key string, serialized []byte) (*os.File, error) {
-	var hdr [headerSize]byte
-	copy(hdr[0:8], headerMagic)
-	binary.LittleEndian.PutUint32(hdr[8:12], headerSize)
-	binary.LittleEndian.PutUint32(hdr[12:16], crc32.Checksum(serialized, castagnoli))
-	binary.LittleEndian.PutUint64(hdr[16:24], uint64(len(serialized)))
+	var tr [trailerSize]byte
+	copy(tr[0:8], trailerMagic)
+	binary.LittleEndian.PutUint32(tr[8:12], trailerSize)
+	binary.LittleEndian.PutUint32(tr[12:16], crc32.Checksum(serialized, castagnoli()))
+	binary.LittleEndian.PutUint64(tr[16:24], uint64(len(serialized)))
 	raw, _ := hex.DecodeString(key)
-	copy(hdr[24:56], raw)
+	copy(tr[24:56], raw)
 
 	tmp, err := os.CreateTemp(c.dir(), ".tmp-*"+entrySuffix)
 	if err != nil {
 		return nil, fmt.Errorf("cache store: %w", err)
 	}
 	tmpName := tmp.Name()
-	_, err = tmp.Write(hdr[:])
+	_, err = tmp.Write(serialized)
 	if err == nil {
-		_, err = tmp.Write(serialized)
+		_, err = tmp.Write(tr[:])
+	}
+	if err == nil {
+		err = tmp.Chmod(entryMode)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -444,10 +546,6 @@ func (c *CompileCache) store(key string, serialized []byte) (*os.File, error) {
 			ro.Close()
 		}
 		os.Remove(tmpName)
-		return nil, fmt.Errorf("cache store: %w", err)
-	}
-	if _, err := ro.Seek(headerSize, io.SeekStart); err != nil {
-		ro.Close()
 		return nil, fmt.Errorf("cache store: %w", err)
 	}
 	return ro, nil
@@ -476,27 +574,44 @@ func (c *CompileCache) indexPath(pre string) string {
 	return filepath.Join(c.dir(), "index", pre)
 }
 
-func (c *CompileCache) readIndex(pre string) (string, bool) {
+// readIndex returns the key recorded for pre and, when there is one, the
+// entry's identity at its last full check (checkedIdentity).
+//
+// An index file is "<key>\n", optionally followed by "<identity>\n".
+func (c *CompileCache) readIndex(pre string) (key, checked string, ok bool) {
 	b, err := os.ReadFile(c.indexPath(pre))
-	if err != nil || len(b) != 65 || b[64] != '\n' {
-		return "", false
+	if err != nil || len(b) < 65 || b[64] != '\n' {
+		return "", "", false
 	}
-	key := string(b[:64])
+	key = string(b[:64])
 	if !isKey(key) {
-		return "", false
+		return "", "", false
 	}
-	return key, true
+	if rest := string(b[65:]); strings.HasPrefix(rest, "checked ") && strings.Count(rest, "\n") == 1 &&
+		strings.HasSuffix(rest, "\n") {
+		checked = strings.TrimSuffix(rest, "\n")
+	}
+	return key, checked, true
 }
 
-// writeIndex records pre → key. Index files are tiny but one appears per
-// module file identity (every overlay mount is a new device), so now and
-// then a sweep drops the stale ones.
-func (c *CompileCache) writeIndex(pre, key string) {
+// writeIndex records pre → key, and the entry's identity at a full check
+// when checked is not "". Index files are tiny but one appears per module
+// file identity (every overlay mount is a new device), so now and then a
+// sweep drops the stale ones.
+func (c *CompileCache) writeIndex(pre, key, checked string) {
 	tmp, err := os.CreateTemp(filepath.Join(c.dir(), "index"), ".tmp-*")
 	if err != nil {
 		return
 	}
-	_, err = tmp.WriteString(key + "\n")
+	line := key + "\n"
+	if checked != "" {
+		line += checked + "\n"
+	}
+	// ext4 (auto_da_alloc) flushes a file renamed over another when its
+	// blocks are still delayed-allocated: 1.1-1.3 ms for these 200 bytes.
+	// Blocks allocated up front leave nothing to flush.
+	_ = unix.Fallocate(int(tmp.Fd()), 0, 0, int64(len(line)))
+	_, err = tmp.WriteString(line)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -36,8 +36,11 @@ func mustOpen(t *testing.T, c *CompileCache, m *Module) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if off, _ := f.Seek(0, io.SeekCurrent); off != headerSize {
-		t.Fatalf("offset %d, want %d", off, headerSize)
+	if off, _ := f.Seek(0, io.SeekCurrent); off != 0 {
+		t.Fatalf("offset %d, want 0", off)
+	}
+	if st, _ := f.Stat(); st.Mode().Perm() != entryMode {
+		t.Errorf("entry mode %v, want %v", st.Mode().Perm(), os.FileMode(entryMode))
 	}
 	loadEntry(t, f)
 }
@@ -96,10 +99,13 @@ func TestCacheRebuildsBadEntries(t *testing.T) {
 		damage func(path string, size int64) error
 	}{
 		{"truncated", func(p string, size int64) error { return os.Truncate(p, size/2) }},
-		{"header only", func(p string, size int64) error { return os.Truncate(p, headerSize) }},
+		{"trailer only", func(p string, size int64) error { return os.Truncate(p, trailerSize) }},
+		{"trailer cut off", func(p string, size int64) error { return os.Truncate(p, size-trailerSize) }},
 		{"empty", func(p string, size int64) error { return os.Truncate(p, 0) }},
 		{"payload byte flipped", func(p string, size int64) error { return flip(p, size-100) }},
-		{"header key changed", func(p string, size int64) error { return flip(p, 30) }},
+		{"ELF header byte flipped", func(p string, size int64) error { return flip(p, 30) }},
+		{"trailer key changed", func(p string, size int64) error { return flip(p, size-trailerSize+30) }},
+		{"trailer CRC changed", func(p string, size int64) error { return flip(p, size-trailerSize+12) }},
 		{"appended", func(p string, size int64) error {
 			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
 			if err != nil {
@@ -191,7 +197,7 @@ func TestCacheIndex(t *testing.T) {
 	if n := compiles.Load() - before; n != 0 {
 		t.Errorf("bad index caused %d compiles", n)
 	}
-	if b, _ := os.ReadFile(p); string(b) != onlyEntry(t, c).Key+"\n" {
+	if b, _ := os.ReadFile(p); !strings.HasPrefix(string(b), onlyEntry(t, c).Key+"\n") {
 		t.Errorf("index not repaired: %q", b)
 	}
 }
@@ -389,5 +395,101 @@ func TestCacheDirChecks(t *testing.T) {
 		if _, err := c.Open(watModule(t, "hello")); err == nil || !strings.Contains(err.Error(), "owned by uid 1000") {
 			t.Errorf("foreign-owned cache dir: %v", err)
 		}
+	}
+}
+
+// TestCacheCheckedOncePerBoot: after a full check the index records the
+// entry's identity and later Opens skip the CRC, until anything about the
+// entry changes.
+func TestCacheCheckedOncePerBoot(t *testing.T) {
+	if bootID() == "" {
+		t.Skip("no /proc/sys/kernel/random/boot_id: every Open checks the CRC")
+	}
+	old := settleTime
+	settleTime = 0
+	defer func() { settleTime = old }()
+	m := copyModule(t, watModule(t, "hello"), t.TempDir())
+	indexFile := func(c *CompileCache) string {
+		idx, _ := filepath.Glob(filepath.Join(c.Dir, "index", "[0-9a-f]*"))
+		if len(idx) != 1 {
+			t.Fatalf("index files %v, want 1", idx)
+		}
+		return idx[0]
+	}
+	// opens returns how many full CRC checks and compiles n Opens took.
+	opens := func(c *CompileCache, n int) (checks, compiled int64) {
+		c0, k0 := crcChecks.Load(), compiles.Load()
+		for range n {
+			mustOpen(t, c, m)
+		}
+		return crcChecks.Load() - c0, compiles.Load() - k0
+	}
+	for _, tc := range []struct {
+		name    string
+		change  func(c *CompileCache, e CacheEntry) error
+		rebuild bool // the change must make the entry fail its check
+	}{
+		{"payload byte flipped", func(c *CompileCache, e CacheEntry) error { return flip(e.Path, e.Size/2) }, true},
+		{"trailer CRC changed", func(c *CompileCache, e CacheEntry) error { return flip(e.Path, e.Size-trailerSize+12) }, true},
+		{"truncated", func(c *CompileCache, e CacheEntry) error { return os.Truncate(e.Path, e.Size-1) }, true},
+		{"flipped, mtime put back", func(c *CompileCache, e CacheEntry) error {
+			if err := flip(e.Path, e.Size/2); err != nil {
+				return err
+			}
+			return os.Chtimes(e.Path, e.LastUsed, e.LastUsed)
+		}, true},
+		{"chmod only", func(c *CompileCache, e CacheEntry) error { return os.Chmod(e.Path, entryMode) }, false},
+		{"other boot", func(c *CompileCache, e CacheEntry) error {
+			p := indexFile(c)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(p, []byte(strings.Replace(string(b), bootID(), "00000000-0000-0000-0000-000000000000", 1)), 0o600)
+		}, false},
+		{"record dropped", func(c *CompileCache, e CacheEntry) error {
+			p := indexFile(c)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(p, b[:65], 0o600)
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &CompileCache{Dir: filepath.Join(t.TempDir(), "cache")}
+			if _, n := opens(c, 1); n != 1 {
+				t.Fatalf("%d compiles for the first Open", n)
+			}
+			// The first hit checks the CRC and records the entry; later ones
+			// do not check it again.
+			if checks, _ := opens(c, 1); checks != 1 {
+				t.Fatalf("%d CRC checks on the first hit, want 1", checks)
+			}
+			if b, _ := os.ReadFile(indexFile(c)); !strings.Contains(string(b), "\nchecked "+bootID()+" ") {
+				t.Fatalf("index not recording the check: %q", b)
+			}
+			if checks, _ := opens(c, 3); checks != 0 {
+				t.Fatalf("%d CRC checks on 3 more hits, want 0", checks)
+			}
+			// A change within the kernel's ctime granularity would go
+			// unseen: settleTime is 0 here.
+			time.Sleep(20 * time.Millisecond)
+			if err := tc.change(c, onlyEntry(t, c)); err != nil {
+				t.Fatal(err)
+			}
+			checks, compiled := opens(c, 1)
+			if want := map[bool]int64{true: 1, false: 0}[tc.rebuild]; compiled != want {
+				t.Errorf("%d compiles after the change, want %d", compiled, want)
+			}
+			if !tc.rebuild {
+				if checks != 1 {
+					t.Errorf("%d CRC checks after the change, want 1", checks)
+				}
+				if checks, _ := opens(c, 2); checks != 0 {
+					t.Errorf("%d CRC checks after the entry was checked again, want 0", checks)
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sys/unix"
 )
 
 // TestCacheFigures measures a cold compile of the Go example against Open
@@ -58,6 +61,15 @@ func TestCacheFigures(t *testing.T) {
 		return d[len(d)/2]
 	}
 	warm := measure(func() {})
+	checked := measure(func() { // index without the record of a check: CRC32C of the entry
+		ents, _ := os.ReadDir(filepath.Join(c.Dir, "index"))
+		for _, e := range ents {
+			if key, checked, ok := c.readIndex(e.Name()); ok && checked != "" {
+				c.writeIndex(e.Name(), key, "")
+			}
+		}
+	})
+	warm2 := measure(func() {})
 	hashed := measure(func() { // no identity index: the module is read and hashed
 		ents, _ := os.ReadDir(filepath.Join(c.Dir, "index"))
 		for _, e := range ents {
@@ -78,11 +90,85 @@ func TestCacheFigures(t *testing.T) {
 	}()
 	t.Logf("module %d bytes, entry %d bytes", len(b), st.Size())
 	t.Logf("cold Open (hash + compile + store): %v", cold)
-	t.Logf("warm Open, identity index hit (median of 25): %v", warm)
+	t.Logf("warm Open, identity index hit, entry checked this boot (median of 25): %v (again after the CRC runs: %v)", warm, warm2)
+	t.Logf("warm Open, identity index hit, CRC32C of the entry (median of 25): %v", checked)
 	t.Logf("warm Open, full SHA-256 of the module (median of 25): %v", hashed)
 	t.Logf("DetectModule with a PATH search (median of 25): %v", detect)
 	t.Logf("cold/warm ratio: %.0fx (hashed: %.0fx)", float64(cold)/float64(warm), float64(cold)/float64(hashed))
 	if cold < 50*warm {
 		t.Errorf("cold %v is less than 50x warm %v", cold, warm)
+	}
+}
+
+// TestRunnerLoadFigures measures the runner's steps before the guest's
+// first instruction for the Go example: the module loaded by mapping the
+// entry (NewModuleDeserializeFile through /proc/self/fd/N) against the copy
+// (NewModuleDeserialize) the runner falls back to. Run with -v to see the
+// figures quoted in doc.go and docs/performance.md.
+func TestRunnerLoadFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	m := goModule(t)
+	c := runnerCache(t)
+	if f, err := c.Open(m); err != nil {
+		t.Fatal(err)
+	} else {
+		f.Close()
+	}
+	median := func(d []time.Duration) time.Duration {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[len(d)/2]
+	}
+	defer func(p string) { procSelfFD = p }(procSelfFD)
+	for _, mode := range []struct{ name, procFD string }{
+		{"mapped", procSelfFD},
+		{"copied", "/nonexistent/"},
+	} {
+		procSelfFD = mode.procFD
+		var engineT, load, setup, inst []time.Duration
+		for range 15 {
+			f, err := c.Open(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fd, err := unix.Dup(int(f.Fd()))
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := time.Now()
+			engine, _ := NewEngine()
+			engineT = append(engineT, time.Since(s))
+			s = time.Now()
+			mod, _, err := loadModule(engine, fd)
+			load = append(load, time.Since(s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s = time.Now()
+			store := wasmtime.NewStore(engine)
+			store.SetEpochDeadline(1)
+			wasi, err := wasiConfig([]string{"hello"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store.SetWasi(wasi)
+			linker := wasmtime.NewLinker(engine)
+			if err := linker.DefineWasi(); err != nil {
+				t.Fatal(err)
+			}
+			setup = append(setup, time.Since(s))
+			s = time.Now()
+			if _, err := linker.Instantiate(store, mod); err != nil {
+				t.Fatal(err)
+			}
+			inst = append(inst, time.Since(s))
+			store.Close()
+			mod.Close()
+			engine.Close()
+		}
+		t.Logf("%s: NewEngine %v, load %v, store+WASI+linker %v, instantiate %v (medians of 15)",
+			mode.name, median(engineT), median(load), median(setup), median(inst))
 	}
 }

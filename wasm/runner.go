@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -112,16 +113,9 @@ func RunnerMain(args []string) int {
 	// alongside the load and is waited for before any guest code runs.
 	caught, installed := catchSignals(engine)
 
-	serialized, release, err := readModule(o.ModuleFD)
+	module, cwasmSize, err := loadModule(engine, o.ModuleFD)
 	if err != nil {
-		return fail(ExitRunnerFailed, "read compiled module: "+err.Error())
-	}
-	module, err := wasmtime.NewModuleDeserialize(engine, serialized)
-	cwasmSize := int64(len(serialized))
-	release() // wasmtime copied what it needs
-	serialized = nil
-	if err != nil {
-		return fail(ExitRunnerFailed, "load compiled module: "+oneLine(wasmtimeMessage(err)))
+		return fail(ExitRunnerFailed, err.Error())
 	}
 
 	store := wasmtime.NewStore(engine)
@@ -257,38 +251,103 @@ func catchSignals(engine *wasmtime.Engine) (caught *atomic.Int32, installed <-ch
 	return caught, done
 }
 
-// readModule maps the serialized module from fd and closes fd. The fd
-// offset marks where wasmtime's bytes start (CompileCache.Open leaves it
-// after the entry header). Mapping, not reading, keeps a 10 MB copy off the
-// Go heap, and so out of the container's memory budget: the pages are page
-// cache the host already touched when it verified the entry.
-func readModule(fd int) (data []byte, release func(), err error) {
+// procSelfFD is where the runner reopens its module fd; a variable for tests.
+var procSelfFD = "/proc/self/fd/"
+
+// loadModule deserializes the compiled module from fd (an entry that
+// CompileCache.Open checked on the host) and closes fd. It returns the
+// module and the size of wasmtime's serialized bytes.
+//
+// First choice: wasmtime.NewModuleDeserializeFile on /proc/self/fd/N, which
+// maps the entry: code and data image come from the page cache, shared with
+// every container running the same module, instead of a private copy. The
+// path is used only when reopening it gives the very inode that fd is
+// (device and inode compared with fstat), so a rootfs without a real /proc
+// cannot substitute a file of its own. The reopen fails for a process that
+// is not dumpable and not root (/proc/self/fd is then root's, mode 0500), in
+// a container without /proc, or when the cache is on a noexec mount
+// (wasmtime cannot map the code executable); then the entry is mapped from
+// fd and copied by wasmtime.NewModuleDeserialize, as before.
+func loadModule(engine *wasmtime.Engine, fd int) (*wasmtime.Module, int64, error) {
 	f := os.NewFile(uintptr(fd), "module")
 	defer f.Close()
-	off, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return nil, nil, err
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, 0, fmt.Errorf("read compiled module: %w", err)
 	}
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > off {
-		m, err := unix.Mmap(fd, 0, int(st.Size()), unix.PROT_READ, unix.MAP_PRIVATE)
-		if err == nil {
-			return skipHeader(m, off), func() { unix.Munmap(m) }, nil
+	if st.Mode&unix.S_IFMT == unix.S_IFREG {
+		if m := deserializeFile(engine, fd, &st); m != nil {
+			return m, payloadSize(f, st.Size), nil
 		}
 	}
-	b, err := io.ReadAll(f) // a pipe, or a file that cannot be mapped
+	serialized, release, err := readModule(f, &st)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read compiled module: %w", err)
+	}
+	defer release() // wasmtime copies what it needs
+	module, err := wasmtime.NewModuleDeserialize(engine, serialized)
+	if err != nil {
+		return nil, 0, errors.New("load compiled module: " + oneLine(wasmtimeMessage(err)))
+	}
+	return module, int64(len(serialized)), nil
+}
+
+// deserializeFile loads the module through /proc/self/fd/N after checking
+// that the path leads to fd's file; nil when it does not, or fails.
+func deserializeFile(engine *wasmtime.Engine, fd int, want *unix.Stat_t) *wasmtime.Module {
+	path := procSelfFD + strconv.Itoa(fd)
+	rfd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(rfd, &st)
+	if err != nil || st.Dev != want.Dev || st.Ino != want.Ino {
+		unix.Close(rfd)
+		return nil
+	}
+	// wasmtime opens the path itself (the C API takes no fd). It is the
+	// path we just checked, resolved again: between the two, only a
+	// process of this container able to mount over /proc could change
+	// where it leads, and such a process already runs native code here.
+	m, err := wasmtime.NewModuleDeserializeFile(engine, path)
+	unix.Close(rfd)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// payloadSize is the size of wasmtime's bytes in an entry of size bytes:
+// without the trailer when there is one.
+func payloadSize(f *os.File, size int64) int64 {
+	var t [trailerSize]byte
+	if size < trailerSize {
+		return size
+	}
+	if _, err := f.ReadAt(t[:], size-trailerSize); err != nil || string(t[:len(trailerMagic)]) != trailerMagic ||
+		binary.LittleEndian.Uint64(t[16:24]) != uint64(size-trailerSize) {
+		return size
+	}
+	return size - trailerSize
+}
+
+// readModule maps the serialized module from f, without the entry trailer.
+// Mapping, not reading, keeps a 10 MB copy off the Go heap, and so out of
+// the container's memory budget: the pages are page cache. Not a regular
+// file (a pipe, in tests): read.
+func readModule(f *os.File, st *unix.Stat_t) (data []byte, release func(), err error) {
+	if st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size > 0 {
+		m, err := unix.Mmap(int(f.Fd()), 0, int(st.Size), unix.PROT_READ, unix.MAP_PRIVATE)
+		if err == nil {
+			return m[:payloadSize(f, st.Size)], func() { unix.Munmap(m) }, nil
+		}
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, nil, err
 	}
-	return skipHeader(b, 0), func() {}, nil
-}
-
-// skipHeader returns the payload of an entry read from off; a descriptor
-// left at offset 0 is accepted too.
-func skipHeader(b []byte, off int64) []byte {
-	if off == 0 && len(b) >= headerSize && string(b[:len(headerMagic)]) == headerMagic {
-		return b[headerSize:]
-	}
-	return b[off:]
+	return b, func() {}, nil
 }
 
 // wasiConfig gives the guest the container's view: argv, environment,

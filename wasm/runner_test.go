@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -227,4 +228,73 @@ func waitReady(t *testing.T, r *run, line string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("guest never printed %q", line)
+}
+
+// entryMapped reports whether the process pid maps a cache entry: true when
+// the runner loaded it with NewModuleDeserializeFile, false after the copy.
+func entryMapped(t *testing.T, pid int, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(b), dir+"/") && strings.Contains(string(b), ".cwasm")
+}
+
+// TestRunnerLoadsMapped: the runner maps the entry through /proc/self/fd/N
+// when that leads to its fd's file, and falls back to copying it from the
+// fd when /proc is missing or a file planted at that path is not the fd's
+// (here: a valid entry of another module, which must not run).
+func TestRunnerLoadsMapped(t *testing.T) {
+	c := runnerCache(t)
+	if f, err := c.Open(watModule(t, "trap")); err != nil {
+		t.Fatal(err)
+	} else {
+		f.Close()
+	}
+	var trapEntry string
+	l, _ := c.List()
+	for _, e := range l {
+		if f, err := os.Open(e.Path); err == nil {
+			st, _ := f.Stat()
+			f.Close()
+			if st.Size() < 100<<10 { // the tiny WAT entry, not the Go one
+				trapEntry = e.Path
+			}
+		}
+	}
+	planted := t.TempDir()
+	b, err := os.ReadFile(trapEntry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(planted, "3"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		procFD string // "" = /proc/self/fd/
+		mapped bool
+	}{
+		{"proc", "", true},
+		{"no proc", "/nonexistent/fd/", false},
+		{"planted file", planted + "/", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var env []string
+			if tc.procFD != "" {
+				env = append(env, "WASM_RUNNER_TEST_PROCFD="+tc.procFD)
+			}
+			r := startRunner(t, goModule(t), 0, "/", env, "hello", "cwd", "sleep", "10")
+			waitReady(t, r, "cwd=/")
+			mapped := entryMapped(t, r.cmd.Process.Pid, c.Dir)
+			r.cmd.Process.Signal(syscall.SIGTERM)
+			if code := r.wait(t); code != 128+int(syscall.SIGTERM) {
+				t.Errorf("exit %d; stderr %q", code, r.stderr)
+			}
+			if mapped != tc.mapped {
+				t.Errorf("entry mapped: %v, want %v", mapped, tc.mapped)
+			}
+		})
+	}
 }
