@@ -12,8 +12,9 @@ import (
 )
 
 // TestCacheFigures measures a cold compile of the Go example against Open
-// on a warm cache, the container-start hot path, and requires a ratio of
-// at least 50. Run with -v to see the figures quoted in doc.go.
+// on a warm cache, the container-start hot path. It only reports: speed
+// targets are checked by `make bench`. Run with -v to see the figures
+// quoted in doc.go.
 func TestCacheFigures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement")
@@ -95,9 +96,6 @@ func TestCacheFigures(t *testing.T) {
 	t.Logf("warm Open, full SHA-256 of the module (median of 25): %v", hashed)
 	t.Logf("DetectModule with a PATH search (median of 25): %v", detect)
 	t.Logf("cold/warm ratio: %.0fx (hashed: %.0fx)", float64(cold)/float64(warm), float64(cold)/float64(hashed))
-	if cold < 50*warm {
-		t.Errorf("cold %v is less than 50x warm %v", cold, warm)
-	}
 }
 
 // TestRunnerLoadFigures measures the runner's steps before the guest's
