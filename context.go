@@ -38,7 +38,9 @@ func checkArgs(c *cli.Context, expected, checkType int) error {
 	}
 	if err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "Incorrect Usage.\n\n")
-		_ = cli.ShowCommandHelp(c, name)
+		if l := c.Lineage(); len(l) > 1 {
+			_ = cli.ShowCommandHelp(l[1], name)
+		}
 		return err
 	}
 	return nil
