@@ -8,17 +8,21 @@
 // returned file to libcontainer's ExtraFiles and sets process.args to
 // RunnerArgs(RunnerOptions{ModuleFD: 3 + index in ExtraFiles, MemoryLimit,
 // Args: the user's process.args}). libcontainer's init execs /proc/self/exe
-// (its sealed copy of wasm-runc) in the finished container; main sees
-// os.Args[1] == RunnerMarker and calls os.Exit(RunnerMain(os.Args[2:])).
-// The runner loads the module with NewEngine's engine, closes the fd and
-// runs _start with WASI preview1. To load, it first tries
-// wasmtime.NewModuleDeserializeFile("/proc/self/fd/N"), which maps the entry
+// (its sealed copy of wasm-runc) in the finished container. The runner is C
+// (runner.c, wasmtime's C API): a constructor sees argv[1] == RunnerMarker
+// and runs it before the Go runtime starts, so the runner process never
+// starts Go at all (about 1.3 ms and 5 MB of PSS less per container, see
+// docs/performance.md); RunnerMain, which main calls for the marker, only
+// runs it for a libc that gives constructors no argv. The runner builds an
+// engine with NewEngine's settings (repeated in runner.c), loads the module,
+// closes the fd and runs _start with WASI preview1. To load, it first tries
+// wasmtime_module_deserialize_file("/proc/self/fd/N"), which maps the entry
 // (code and data image from the page cache, shared by every container
 // running the module), after checking with fstat that the path leads to the
 // fd's own inode; when the reopen fails (a process that is not dumpable and
 // not root, no /proc, a cache on a noexec mount) or leads elsewhere (a
 // rootfs's own /proc/self/fd/N), it maps the fd and lets
-// wasmtime.NewModuleDeserialize copy the module, as before. It never
+// wasmtime_module_deserialize copy the module, as before. It never
 // resolves any other path to compiled code. Load time for the Go example
 // (TestRunnerLoadFigures): 0.10 ms mapped against 1.8-2.0 ms copied, and
 // instantiation 0.02-0.03 ms against 0.25-0.27 ms (no memfd to fill).
@@ -57,9 +61,9 @@
 // default is to terminate (HUP, INT, QUIT, ABRT, USR1, USR2, ALRM, TERM,
 // STKFLT, XCPU, XFSZ, VTALRM, PROF, IO, PWR, SYS and the real-time signals
 // 34-64). SIGKILL and SIGSTOP act as for any process. Not caught: the
-// synchronous signals wasmtime and Go need for traps (SEGV, BUS, FPE, ILL,
-// TRAP), SIGURG (Go preemption), glibc's 32 and 33, SIGPIPE (a write to a
-// closed pipe returns EPIPE to the guest), and signals whose default is not
+// synchronous signals wasmtime needs for traps (SEGV, BUS, FPE, ILL, TRAP),
+// SIGURG, glibc's 32 and 33, SIGPIPE (ignored: a write to a closed pipe
+// returns EPIPE to the guest), and signals whose default is not
 // to terminate (CHLD, WINCH, CONT, TSTP, TTIN, TTOU).
 //
 // On the first caught signal n the engine's epoch is incremented: Wasm code
@@ -70,15 +74,14 @@
 // with a status, it is not killed by the signal: wait(2) sees 143 for
 // SIGTERM, as runc's own reporting of a signalled process would show.
 //
-// A SIGTERM, SIGINT or SIGHUP that arrives while the runner is still
-// starting, before the Go code listens, is neither lost nor met by the Go
-// runtime's default (exit 2): a C constructor (earlysignals.go) installs,
-// before the Go runtime starts, a handler that exits 128+n at once, and the
-// runtime forwards those three signals to it until signal.Notify takes
-// over. Left: the first fraction of a millisecond after execve, before any
-// user code runs, where the kernel drops the signal as for any PID 1
-// without a handler (measured: 4 of 40 signals sent 0-3 ms after the exec;
-// 17 of 40 ended with 0 or 2 before the constructor existed).
+// The handlers (sigaction, in runner.c) are the runner's first act, so a
+// signal that arrives while it is still starting is not lost; one that
+// arrives before the engine exists exits 128+n at once. The grace timer is
+// setitimer's SIGALRM. Left: the first fraction of a millisecond after
+// execve, before any user code runs, where the kernel drops the signal as
+// for any PID 1 without a handler (measured with the earlier Go runner: 4 of
+// 40 signals sent 0-3 ms after the exec; 17 of 40 before a C constructor
+// installed the handlers).
 //
 // # Memory
 //
@@ -92,7 +95,8 @@
 // container being OOM-killed. A limit smaller than the headroom leaves no
 // linear memory at all and instantiation fails (exit 126).
 //
-// Measured (TestRunnerMemoryLimit, Go example, 9.3 MB compiled; peak
+// Measured with the earlier Go runner, which needed about 1 MB more
+// anonymous memory than runner.c (TestRunnerMemoryLimit, Go example, 9.3 MB compiled; peak
 // RssAnon+RssShmem+VmPTE sampled every millisecond, which is what a memory
 // cgroup cannot reclaim): with the entry mapped, peaks for limits of
 // 32/48/128/512 MiB are 12.4/28.5/107.5/485.1 MiB, page tables included

@@ -100,9 +100,10 @@ func TestCacheFigures(t *testing.T) {
 
 // TestRunnerLoadFigures measures the runner's steps before the guest's
 // first instruction for the Go example: the module loaded by mapping the
-// entry (NewModuleDeserializeFile through /proc/self/fd/N) against the copy
-// (NewModuleDeserialize) the runner falls back to. Run with -v to see the
-// figures quoted in doc.go and docs/performance.md.
+// entry (deserialize_file through /proc/self/fd/N) against the copy
+// (deserialize of the mapped entry) the runner falls back to. It calls the
+// same wasmtime functions as runner.c, through wasmtime-go. Run with -v to
+// see the figures quoted in doc.go and docs/performance.md.
 func TestRunnerLoadFigures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement")
@@ -118,12 +119,13 @@ func TestRunnerLoadFigures(t *testing.T) {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		return d[len(d)/2]
 	}
-	defer func(p string) { procSelfFD = p }(procSelfFD)
-	for _, mode := range []struct{ name, procFD string }{
-		{"mapped", procSelfFD},
-		{"copied", "/nonexistent/"},
+	for _, mode := range []struct {
+		name   string
+		mapped bool
+	}{
+		{"mapped", true},
+		{"copied", false},
 	} {
-		procSelfFD = mode.procFD
 		var engineT, load, setup, inst []time.Duration
 		for range 15 {
 			f, err := c.Open(m)
@@ -139,16 +141,22 @@ func TestRunnerLoadFigures(t *testing.T) {
 			engine, _ := NewEngine()
 			engineT = append(engineT, time.Since(s))
 			s = time.Now()
-			mod, _, err := loadModule(engine, fd)
+			mod, err := figuresLoad(engine, fd, mode.mapped)
 			load = append(load, time.Since(s))
+			unix.Close(fd)
 			if err != nil {
 				t.Fatal(err)
 			}
 			s = time.Now()
 			store := wasmtime.NewStore(engine)
 			store.SetEpochDeadline(1)
-			wasi, err := wasiConfig([]string{"hello"})
-			if err != nil {
+			wasi := wasmtime.NewWasiConfig()
+			wasi.SetArgv([]string{"hello"})
+			wasi.SetEnv([]string{"PWD"}, []string{"/"})
+			wasi.InheritStdin()
+			wasi.InheritStdout()
+			wasi.InheritStderr()
+			if err := wasi.PreopenDir("/", "/", wasmtime.DIR_READ|wasmtime.DIR_WRITE, wasmtime.FILE_READ|wasmtime.FILE_WRITE); err != nil {
 				t.Fatal(err)
 			}
 			store.SetWasi(wasi)
@@ -169,4 +177,22 @@ func TestRunnerLoadFigures(t *testing.T) {
 		t.Logf("%s: NewEngine %v, load %v, store+WASI+linker %v, instantiate %v (medians of 15)",
 			mode.name, median(engineT), median(load), median(setup), median(inst))
 	}
+}
+
+// figuresLoad loads the entry open as fd as runner.c does: by path, or from
+// a mapping of the payload (without the trailer).
+func figuresLoad(engine *wasmtime.Engine, fd int, mapped bool) (*wasmtime.Module, error) {
+	if mapped {
+		return wasmtime.NewModuleDeserializeFile(engine, "/proc/self/fd/"+itoa(int64(fd)))
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	m, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_PRIVATE)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Munmap(m)
+	return wasmtime.NewModuleDeserialize(engine, m[:len(m)-trailerSize])
 }

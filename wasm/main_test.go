@@ -16,16 +16,14 @@ import (
 
 // The test binary doubles as the two child processes the tests need:
 //
-//	WASM_RUNNER_TEST=1: the in-container runner, as main.go dispatches it
+//	WASM_RUNNER_TEST=1: the in-container runner: runner.c's constructor
+//	                    takes over before TestMain, as in wasm-runc
 //	                    (WASM_RUNNER_TEST_PROCFD replaces /proc/self/fd/);
 //	WASM_CACHE_TEST=1:  a process opening the cache (WASM_CACHE_DIR,
 //	                    WASM_CACHE_MODULE) and printing the entry size.
 func TestMain(m *testing.M) {
 	if os.Getenv("WASM_RUNNER_TEST") == "1" && len(os.Args) > 1 && os.Args[1] == RunnerMarker {
-		if p := os.Getenv("WASM_RUNNER_TEST_PROCFD"); p != "" {
-			procSelfFD = p
-		}
-		os.Exit(RunnerMain(os.Args[2:]))
+		os.Exit(RunnerMain(os.Args[2:])) // not reached: see runner.c
 	}
 	if os.Getenv("WASM_CACHE_TEST") == "1" {
 		os.Exit(cacheChild())

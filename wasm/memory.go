@@ -2,7 +2,9 @@ package wasm
 
 // linearMemoryLimit is the most linear memory a guest may have when the
 // container's memory limit is limit and its compiled module is cwasmSize
-// bytes. The rest is headroom for the runner itself.
+// bytes. The rest is headroom for the runner itself. runner.c computes the
+// same (WR_MEMORY_HEADROOM_BASE, checked by TestRunnerConstants); this is its
+// reference, used by the tests.
 func linearMemoryLimit(limit, cwasmSize int64) int64 {
 	l := limit - memoryHeadroom(limit, cwasmSize)
 	if l < 0 {

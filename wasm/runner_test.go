@@ -12,30 +12,20 @@ import (
 	"time"
 )
 
-func TestRunnerArgsRoundTrip(t *testing.T) {
-	for _, o := range []RunnerOptions{
-		{ModuleFD: 3, Args: []string{"app.wasm"}},
-		{ModuleFD: 7, MemoryLimit: 64 << 20, Args: []string{"/app", "--", "-x", ""}},
-		{ModuleFD: 3, Args: []string{}},
+func TestRunnerArgs(t *testing.T) {
+	for _, tc := range []struct {
+		o    RunnerOptions
+		want []string
+	}{
+		{RunnerOptions{ModuleFD: 3, Args: []string{"app.wasm"}},
+			[]string{"/proc/self/exe", RunnerMarker, "--module-fd=3", "--", "app.wasm"}},
+		{RunnerOptions{ModuleFD: 7, MemoryLimit: 64 << 20, Args: []string{"/app", "--", "-x", ""}},
+			[]string{"/proc/self/exe", RunnerMarker, "--module-fd=7", "--memory-limit=67108864", "--", "/app", "--", "-x", ""}},
+		{RunnerOptions{ModuleFD: 3, Args: []string{}},
+			[]string{"/proc/self/exe", RunnerMarker, "--module-fd=3", "--"}},
 	} {
-		a := RunnerArgs(o)
-		got, err := parseRunnerArgs(a[2:])
-		if err != nil {
-			t.Fatalf("%q: %v", a, err)
-		}
-		if got.ModuleFD != o.ModuleFD || got.MemoryLimit != o.MemoryLimit || !reflect.DeepEqual(got.Args, o.Args) {
-			t.Errorf("round trip of %+v gave %+v", o, got)
-		}
-	}
-	for _, bad := range [][]string{
-		{"--module-fd=3"},            // no --
-		{"--", "x"},                  // no fd
-		{"--module-fd=x", "--", "x"}, // not a number
-		{"--module-fd=3", "--what=1", "--", "x"},
-		{"-v", "--module-fd=3", "--", "x"},
-	} {
-		if _, err := parseRunnerArgs(bad); err == nil {
-			t.Errorf("parseRunnerArgs(%q) accepted", bad)
+		if got := RunnerArgs(tc.o); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("RunnerArgs(%+v) = %q, want %q", tc.o, got, tc.want)
 		}
 	}
 }
@@ -92,6 +82,11 @@ func TestRunnerBadArgs(t *testing.T) {
 	for _, args := range [][]string{
 		{RunnerMarker, "--module-fd=3"},            // no "--"
 		{RunnerMarker, "--module-fd=9", "--", "x"}, // fd 9 is not open
+		{RunnerMarker, "--", "x"},                  // no fd
+		{RunnerMarker, "--module-fd=x", "--", "x"}, // not a number
+		{RunnerMarker, "--module-fd=-3", "--", "x"},
+		{RunnerMarker, "--module-fd=3", "--what=1", "--", "x"},
+		{RunnerMarker, "-v", "--module-fd=3", "--", "x"},
 	} {
 		cmd := exec.Command(exe, args...)
 		cmd.Env = []string{"WASM_RUNNER_TEST=1"}

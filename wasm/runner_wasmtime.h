@@ -1,0 +1,136 @@
+// The part of wasmtime's C API (v39, libwasmtime.a, linked through
+// wasmtime-go) that runner.c uses, declared here because cgo in this package
+// cannot name wasmtime-go's include directory. The declarations are copied
+// from wasmtime-go/v39/build/include (update them with wasmtime-go);
+// TestRunnerWasmtimeHeader compiles them against the real headers.
+#ifndef WASM_RUNC_RUNNER_WASMTIME_H
+#define WASM_RUNC_RUNNER_WASMTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// wasmtime's own types, unless its real headers are included first: the
+// header test (TestRunnerWasmtimeHeader) does that, so the compiler checks
+// every prototype below against v39's, and the asserts at the end check
+// layouts and constants.
+#ifndef WASMTIME_API_H
+typedef struct wasm_config_t wasm_config_t;
+typedef struct wasm_engine_t wasm_engine_t;
+typedef struct wasm_trap_t wasm_trap_t;
+typedef struct wasm_frame_t wasm_frame_t;
+typedef struct wasmtime_error wasmtime_error_t;
+typedef struct wasmtime_module wasmtime_module_t;
+typedef struct wasmtime_store wasmtime_store_t;
+typedef struct wasmtime_context wasmtime_context_t;
+typedef struct wasmtime_linker wasmtime_linker_t;
+typedef struct wasi_config_t wasi_config_t;
+typedef struct wasmtime_val wasmtime_val_t;
+
+typedef char wasm_byte_t;
+typedef struct wasm_byte_vec_t {
+	size_t size;
+	wasm_byte_t *data;
+} wasm_byte_vec_t;
+typedef wasm_byte_vec_t wasm_name_t;
+typedef wasm_name_t wasm_message_t;
+typedef struct wasm_frame_vec_t {
+	size_t size;
+	wasm_frame_t **data;
+} wasm_frame_vec_t;
+
+typedef uint8_t wasmtime_strategy_t;
+typedef uint8_t wasmtime_opt_level_t;
+typedef size_t wasi_dir_perms;
+typedef size_t wasi_file_perms;
+
+typedef struct wasmtime_instance {
+	uint64_t store_id;
+	size_t __private;
+} wasmtime_instance_t;
+typedef struct wasmtime_func {
+	uint64_t store_id;
+	void *__private;
+} wasmtime_func_t;
+typedef uint8_t wasmtime_extern_kind_t;
+#endif
+
+#define WR_WASMTIME_STRATEGY_CRANELIFT 1 /* WASMTIME_STRATEGY_CRANELIFT */
+#define WR_WASMTIME_OPT_LEVEL_SPEED 1    /* WASMTIME_OPT_LEVEL_SPEED */
+#define WR_WASI_PERMS_READ 1  /* WASMTIME_WASI_{DIR,FILE}_PERMS_READ */
+#define WR_WASI_PERMS_WRITE 2 /* WASMTIME_WASI_{DIR,FILE}_PERMS_WRITE */
+#define WR_WASMTIME_EXTERN_FUNC 0 /* WASMTIME_EXTERN_FUNC */
+
+// wasmtime_extern_t with its union replaced by the func member and room for
+// the largest other member (24 bytes in v39).
+typedef struct wr_extern {
+	wasmtime_extern_kind_t kind;
+	union {
+		wasmtime_func_t func;
+		uint64_t room[4];
+	} of;
+} wr_extern_t;
+// The header test checks the prototype with wasmtime's type, and the layouts
+// with the asserts at the end.
+#ifdef WASMTIME_API_H
+#define WR_EXPORT_ITEM wasmtime_extern_t
+#else
+#define WR_EXPORT_ITEM wr_extern_t
+#endif
+
+void wasm_byte_vec_delete(wasm_byte_vec_t *);
+void wasm_frame_vec_delete(wasm_frame_vec_t *);
+wasm_config_t *wasm_config_new(void);
+void wasmtime_config_debug_info_set(wasm_config_t *, bool);
+void wasmtime_config_epoch_interruption_set(wasm_config_t *, bool);
+void wasmtime_config_strategy_set(wasm_config_t *, wasmtime_strategy_t);
+void wasmtime_config_cranelift_opt_level_set(wasm_config_t *, wasmtime_opt_level_t);
+wasm_engine_t *wasm_engine_new_with_config(wasm_config_t *);
+void wasmtime_engine_increment_epoch(wasm_engine_t *engine);
+void wasmtime_error_delete(wasmtime_error_t *error);
+void wasmtime_error_message(const wasmtime_error_t *error, wasm_name_t *message);
+bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status);
+void wasm_trap_message(const wasm_trap_t *, wasm_message_t *out);
+void wasm_trap_trace(const wasm_trap_t *, wasm_frame_vec_t *out);
+const wasm_name_t *wasmtime_frame_func_name(const wasm_frame_t *);
+wasmtime_error_t *wasmtime_module_deserialize(wasm_engine_t *engine, const uint8_t *bytes, size_t bytes_len,
+					      wasmtime_module_t **ret);
+wasmtime_error_t *wasmtime_module_deserialize_file(wasm_engine_t *engine, const char *path,
+						   wasmtime_module_t **ret);
+wasmtime_store_t *wasmtime_store_new(wasm_engine_t *engine, void *data, void (*finalizer)(void *));
+wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *store);
+void wasmtime_store_limiter(wasmtime_store_t *store, int64_t memory_size, int64_t table_elements,
+			    int64_t instances, int64_t tables, int64_t memories);
+void wasmtime_context_set_epoch_deadline(wasmtime_context_t *context, uint64_t ticks_beyond_current);
+wasmtime_error_t *wasmtime_context_set_wasi(wasmtime_context_t *context, wasi_config_t *wasi);
+wasi_config_t *wasi_config_new(void);
+bool wasi_config_set_argv(wasi_config_t *config, size_t argc, const char *argv[]);
+bool wasi_config_set_env(wasi_config_t *config, size_t envc, const char *names[], const char *values[]);
+void wasi_config_inherit_stdin(wasi_config_t *config);
+void wasi_config_inherit_stdout(wasi_config_t *config);
+void wasi_config_inherit_stderr(wasi_config_t *config);
+bool wasi_config_preopen_dir(wasi_config_t *config, const char *host_path, const char *guest_path,
+			     wasi_dir_perms dir_perms, wasi_file_perms file_perms);
+wasmtime_linker_t *wasmtime_linker_new(wasm_engine_t *engine);
+wasmtime_error_t *wasmtime_linker_define_wasi(wasmtime_linker_t *linker);
+wasmtime_error_t *wasmtime_linker_instantiate(const wasmtime_linker_t *linker, wasmtime_context_t *store,
+					      const wasmtime_module_t *module, wasmtime_instance_t *instance,
+					      wasm_trap_t **trap);
+bool wasmtime_instance_export_get(wasmtime_context_t *store, const wasmtime_instance_t *instance,
+				  const char *name, size_t name_len, WR_EXPORT_ITEM *item);
+wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *store, const wasmtime_func_t *func,
+				     const wasmtime_val_t *args, size_t nargs, wasmtime_val_t *results,
+				     size_t nresults, wasm_trap_t **trap);
+
+#ifdef WASMTIME_API_H
+_Static_assert(sizeof(wr_extern_t) >= sizeof(wasmtime_extern_t), "wr_extern_t too small");
+_Static_assert(offsetof(wr_extern_t, of) == offsetof(wasmtime_extern_t, of), "wr_extern_t.of offset");
+_Static_assert(offsetof(wr_extern_t, of.func) == offsetof(wasmtime_extern_t, of.func), "wr_extern_t.of.func offset");
+_Static_assert(WR_WASMTIME_STRATEGY_CRANELIFT == WASMTIME_STRATEGY_CRANELIFT, "strategy");
+_Static_assert(WR_WASMTIME_OPT_LEVEL_SPEED == WASMTIME_OPT_LEVEL_SPEED, "opt level");
+_Static_assert(WR_WASI_PERMS_READ == WASMTIME_WASI_DIR_PERMS_READ && WR_WASI_PERMS_READ == WASMTIME_WASI_FILE_PERMS_READ, "read perms");
+_Static_assert(WR_WASI_PERMS_WRITE == WASMTIME_WASI_DIR_PERMS_WRITE && WR_WASI_PERMS_WRITE == WASMTIME_WASI_FILE_PERMS_WRITE, "write perms");
+_Static_assert(WR_WASMTIME_EXTERN_FUNC == WASMTIME_EXTERN_FUNC, "extern kind");
+#endif
+
+#endif
