@@ -85,17 +85,7 @@ func (e *rootlessEnv) run(t *testing.T, args ...string) result {
 	}, args...)
 	cmd := exec.CommandContext(ctx, "setpriv", full...)
 	cmd.Dir = e.bundle
-	dir := t.TempDir()
-	stdout, err := os.Create(filepath.Join(dir, "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := os.Create(filepath.Join(dir, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	return outputs{stdout: stdout, stderr: stderr, cancel: cancel}.result(cmd, runTracked(cmd))
+	return toFiles(t, cmd, cancel).result(cmd, runTracked(cmd))
 }
 
 // cleanupContainer force-deletes id as the user when the test ends.

@@ -131,6 +131,13 @@ func (r *runtime) command(t *testing.T, o cmdOpts, args ...string) (*exec.Cmd, o
 	cmd.Dir = o.dir
 	cmd.Env = append(cleanEnviron(), o.env...)
 	cmd.ExtraFiles = o.extraFiles
+	return cmd, toFiles(t, cmd, cancel)
+}
+
+// toFiles sends cmd's stdout and stderr to files: a container left created
+// keeps the caller's stdio open, so pipes would never see EOF.
+func toFiles(t *testing.T, cmd *exec.Cmd, cancel context.CancelFunc) outputs {
+	t.Helper()
 	dir := t.TempDir()
 	stdout, err := os.Create(filepath.Join(dir, "stdout"))
 	if err != nil {
@@ -141,7 +148,7 @@ func (r *runtime) command(t *testing.T, o cmdOpts, args ...string) (*exec.Cmd, o
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	return cmd, outputs{stdout: stdout, stderr: stderr, cancel: cancel}
+	return outputs{stdout: stdout, stderr: stderr, cancel: cancel}
 }
 
 // cleanEnviron is the test's environment without the variables that change

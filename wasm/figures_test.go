@@ -17,7 +17,7 @@ import (
 // quoted in doc.go.
 func TestCacheFigures(t *testing.T) {
 	if testing.Short() {
-		t.Skip("measurement")
+		t.Skip("measurement only: skipped under -short")
 	}
 	old := settleTime
 	settleTime = 0 // as for an image file unchanged for a while
@@ -106,7 +106,7 @@ func TestCacheFigures(t *testing.T) {
 // see the figures quoted in doc.go and docs/performance.md.
 func TestRunnerLoadFigures(t *testing.T) {
 	if testing.Short() {
-		t.Skip("measurement")
+		t.Skip("measurement only: skipped under -short")
 	}
 	m := goModule(t)
 	c := runnerCache(t)
