@@ -53,6 +53,13 @@ so a bad module fails here.`,
 // startContainer loads the bundle, creates the container and starts its init
 // process for create, run and restore.
 func startContainer(c *cli.Context, action linux.Action, criuOpts *libcontainer.CriuOpts) (int, error) {
+	// A runtime that stays with its container listens for signals before the
+	// container's process exists; start that now so it overlaps the rest.
+	var signals *linux.Signals
+	if action != linux.ActCreate && !c.Bool("detach") {
+		signals = linux.ListenSignals()
+		defer signals.Stop()
+	}
 	bundle, err := filepath.Abs(c.String("bundle"))
 	if err != nil {
 		return -1, err
@@ -131,6 +138,7 @@ func startContainer(c *cli.Context, action linux.Action, criuOpts *libcontainer.
 		ListenFDs:       activation.Files(true),
 		CriuOpts:        criuOpts,
 		Notify:          notify,
+		Signals:         signals,
 	}
 	return r.Run(s.Process)
 }

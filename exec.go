@@ -73,6 +73,11 @@ runs natively.`,
 }
 
 func execProcess(c *cli.Context) (int, error) {
+	var signals *linux.Signals
+	if !c.Bool("detach") {
+		signals = linux.ListenSignals() // overlaps loading the container
+		defer signals.Stop()
+	}
 	pidFile := c.String("pid-file")
 	if pidFile != "" {
 		abs, err := filepath.Abs(pidFile)
@@ -135,6 +140,7 @@ func execProcess(c *cli.Context) (int, error) {
 		PidfdSocket:    c.String("pidfd-socket"),
 		PreserveFDs:    c.Int("preserve-fds"),
 		SubCgroupPaths: subCgroups,
+		Signals:        signals,
 	}
 	return r.Run(p)
 }

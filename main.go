@@ -42,6 +42,14 @@ func init() {
 	}
 	switch os.Args[1] {
 	case "init":
+		// One P, unless the user chose GOMAXPROCS (libcontainer passes it
+		// on). The init does one thing at a time, mostly in syscalls, with
+		// OS threads locked around namespace work; with a P per CPU the
+		// scheduler wakes idle threads to spin whenever a goroutine becomes
+		// runnable, cross-CPU wake-ups that cost more than they give.
+		if os.Getenv("GOMAXPROCS") == "" {
+			runtime.GOMAXPROCS(1)
+		}
 		libcontainer.Init() // never returns
 	case wasm.RunnerMarker:
 		os.Exit(wasm.RunnerMain(os.Args[2:]))

@@ -49,6 +49,43 @@ type Runner struct {
 	CriuOpts        *libcontainer.CriuOpts
 	SubCgroupPaths  map[string]string
 	Notify          *NotifySocket
+	// Signals, when set, is a registration started with ListenSignals;
+	// a Runner that stays with its process uses it instead of its own.
+	Signals *Signals
+}
+
+// Signals is a registration for every signal that completes in the
+// background. os/signal enables each signal with one handshake with the Go
+// runtime's signal-mask thread, about 65 handshakes and half a millisecond
+// in all; started before the bundle is loaded, that overlaps the loading.
+type Signals struct {
+	c     chan os.Signal
+	ready chan struct{}
+}
+
+// ListenSignals starts registering for every signal. Call Stop when the
+// Runner is not used.
+func ListenSignals() *Signals {
+	s := &Signals{c: make(chan os.Signal, 128), ready: make(chan struct{})}
+	go func() {
+		signal.Notify(s.c)
+		close(s.ready)
+	}()
+	return s
+}
+
+// wait returns the channel once every signal is registered.
+func (s *Signals) wait() chan os.Signal {
+	<-s.ready
+	return s.c
+}
+
+// Stop ends the registration.
+func (s *Signals) Stop() {
+	if s != nil {
+		<-s.ready
+		signal.Stop(s.c)
+	}
 }
 
 func (r *Runner) detached() bool { return r.Detach || r.Action == ActCreate }
@@ -99,9 +136,13 @@ func (r *Runner) Run(p *specs.Process) (status int, err error) {
 				return -1, fmt.Errorf("set subreaper: %w", err)
 			}
 		}
-		signals = make(chan os.Signal, 128)
-		signal.Notify(signals)
-		defer signal.Stop(signals)
+		if r.Signals != nil {
+			signals = r.Signals.wait()
+		} else {
+			signals = make(chan os.Signal, 128)
+			signal.Notify(signals)
+			defer signal.Stop(signals)
+		}
 	}
 	t, err := setupIO(lp, p.Terminal, detach, r.ConsoleSocket)
 	if err != nil {

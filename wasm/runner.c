@@ -573,6 +573,12 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 	wasmtime_error_t *err = wasmtime_context_set_wasi(ctx, wr_wasi(uargc, uargv));
 	if (err != NULL)
 		wr_fail(WR_EXIT_RUNNER_FAILED, wr_one_line(wr_error_message(err)));
+	// wasmtime's WASI preview 1 calls run on a tokio runtime that starts one
+	// worker thread per CPU (after reading the cgroup's CPU limit) at the
+	// guest's first call. One guest thread needs one worker: fewer threads
+	// to start and to tear down at exit. Set after wr_wasi has copied the
+	// environment, so the guest never sees it.
+	setenv("TOKIO_WORKER_THREADS", "1", 1);
 	wasmtime_linker_t *linker = wasmtime_linker_new(engine);
 	err = wasmtime_linker_define_wasi(linker);
 	if (err != NULL)
