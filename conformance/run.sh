@@ -252,9 +252,18 @@ setup_work() {
 
 # Cgroups the programs create by name (runtime-tools' AbsCgroupPath and
 # RelCgroupPath).  Only those that did not exist before the run are removed.
+# Relative paths land under this process's own cgroup of each hierarchy,
+# which is not the hierarchy's root when the caller runs in a sub-cgroup (the
+# memory hierarchy on the development machine).
 cgroup_candidates() {
-	local h
-	for h in /sys/fs/cgroup/*/; do
+	local h p _id ctrl own
+	{
+		for h in /sys/fs/cgroup/*/; do printf '%s\n' "$h"; done
+		while IFS=: read -r _id ctrl own; do
+			h=/sys/fs/cgroup/${ctrl#name=}
+			[ -n "$ctrl" ] && [ "$own" != / ] && [ -d "$h$own" ] && printf '%s\n' "$h$own/"
+		done </proc/self/cgroup
+	} | sort -u | while read -r h; do
 		for p in testdir/cgrouptest/container testdir/cgrouptest testdir cgrouptest; do
 			[ -d "$h$p" ] && printf '%s\n' "$h$p"
 		done
