@@ -136,13 +136,11 @@ func (r *Runner) Run(p *specs.Process) (status int, err error) {
 				return -1, fmt.Errorf("set subreaper: %w", err)
 			}
 		}
-		if r.Signals != nil {
-			signals = r.Signals.wait()
-		} else {
-			signals = make(chan os.Signal, 128)
-			signal.Notify(signals)
-			defer signal.Stop(signals)
+		if r.Signals == nil {
+			r.Signals = ListenSignals()
+			defer r.Signals.Stop()
 		}
+		signals = r.Signals.wait()
 	}
 	t, err := setupIO(lp, p.Terminal, detach, r.ConsoleSocket)
 	if err != nil {
