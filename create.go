@@ -51,7 +51,8 @@ so a bad module fails here.`,
 }
 
 // startContainer loads the bundle, creates the container and starts its init
-// process for create, run and restore.
+// process for create, run and restore. The kernel's wait for moving that init
+// into its cgroups began when this process started (linux/cgroupwarm.go).
 func startContainer(c *cli.Context, action linux.Action, criuOpts *libcontainer.CriuOpts) (int, error) {
 	// A runtime that stays with its container listens for signals before the
 	// container's process exists; start that now so it overlaps the rest.
