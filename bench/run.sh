@@ -108,7 +108,7 @@ echo wasmbench >"$rootfs/etc/hostname"
 log "building the driver"
 (cd "$repo" && go build -trimpath -o "$work/wasmbench" ./bench/cmd/wasmbench)
 
-log "running (results in $results)"
+log "running (results in $results, or where -out says)"
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
 "$work/wasmbench" -wasm-runc "$bin" -runc "$runc" -crun "$crun" \
 	-rootfs "$rootfs" -work "$work" -out "$results" ${BENCH_FLAGS:-} "$@" &

@@ -24,7 +24,8 @@ type options struct {
 	wasmRunc, runc, crun string
 	rootfs, work, out    string
 	n, cold, seq, par    int
-	settle               time.Duration
+	isolated             int
+	settle, idle         time.Duration
 	only                 string
 }
 
@@ -55,11 +56,13 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "scratch directory for state roots, bundles and caches (required; not under the binary's directory)")
 	flag.StringVar(&o.out, "out", "bench/results", "directory for results.txt, results.json, results.png")
 	flag.IntVar(&o.n, "n", 60, "iterations per case for latency figures")
+	flag.IntVar(&o.isolated, "isolated", 30, "rounds of isolated starts (each `run` after -idle of nothing)")
+	flag.DurationVar(&o.idle, "idle", 100*time.Millisecond, "idle time before each isolated start")
 	flag.IntVar(&o.cold, "cold", 5, "cold-cache compiles of the Go module (each takes seconds)")
 	flag.IntVar(&o.seq, "seq", 200, "sequential containers per runtime for throughput")
 	flag.IntVar(&o.par, "par", 50, "containers running at once for the memory total")
 	flag.DurationVar(&o.settle, "settle", time.Second, "wait before sampling memory of running containers")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset of phases: run,cycle,cold,steady,seq,par")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset of phases: run,isolated,cycle,cold,steady,seq,par")
 	flag.Parse()
 	if o.wasmRunc == "" || o.rootfs == "" || o.work == "" {
 		flag.Usage()
@@ -105,6 +108,7 @@ func benchMain(o options) int {
 		fn   func() error
 	}{
 		{"run", b.phaseRun},
+		{"isolated", b.phaseIsolated},
 		{"cycle", b.phaseCycle},
 		{"cold", b.phaseCold},
 		{"steady", b.phaseSteady},
@@ -140,7 +144,7 @@ func benchMain(o options) int {
 			Versions: map[string]string{
 				"wasm-runc": b.wr.version(), "runc": b.runc.version(), "crun": b.crun.version(),
 			},
-			Params:  map[string]int{"n": o.n, "cold": o.cold, "seq": o.seq, "par": o.par, "settle_ms": int(o.settle / time.Millisecond)},
+			Params:  map[string]int{"n": o.n, "isolated": o.isolated, "idle_ms": int(o.idle / time.Millisecond), "cold": o.cold, "seq": o.seq, "par": o.par, "settle_ms": int(o.settle / time.Millisecond)},
 			Seconds: time.Since(started).Round(time.Second).Seconds(),
 			Notes:   b.notes,
 		},
@@ -271,14 +275,8 @@ func (b *bench) phaseRun() error {
 		{b.wr, nativeHello}, {b.runc, nativeHello}, {b.crun, nativeHello},
 		{b.wr, watHello}, {b.wr, goHello},
 	}
-	// Warm-up: fills the compile cache (and its index, which only records
-	// module files older than 2 s) and the page cache, and checks outputs.
-	for _, k := range cases {
-		for i := 0; i < 3; i++ {
-			if _, err := b.runOnce(k); err != nil {
-				return err
-			}
-		}
+	if err := b.warmUp(cases); err != nil {
+		return err
 	}
 	for i := 0; i < b.o.n; i++ {
 		for j := range cases {
@@ -289,6 +287,49 @@ func (b *bench) phaseRun() error {
 			}
 			b.c.add("run: one container end to end (fork to exit of `run`)", k.label()+" run", "ms", ms(o.wall))
 			b.c.add("peak RSS of the `run` invocation (ru_maxrss: runtime and the children it reaped)", k.label()+" peak RSS", "MiB", mib(o.maxRSS))
+		}
+	}
+	return nil
+}
+
+// warmUp fills the compile cache (and its index, which only records module
+// files older than 2 s) and the page cache, and checks the outputs.
+func (b *bench) warmUp(cases []kase) error {
+	for _, k := range cases {
+		for i := 0; i < 3; i++ {
+			if _, err := b.runOnce(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// phaseIsolated: the cases of phaseRun again, each `run` after o.idle in
+// which nothing runs: a node that starts containers one at a time (kubelet,
+// podman) rather than in a tight loop. On an idle machine the kernel's first
+// move of a process into a cgroup waits for an RCU grace period, which a
+// loop of starts mostly finds already passed (linux/cgroupwarm.go).
+func (b *bench) phaseIsolated() error {
+	cases := []kase{
+		{b.wr, nativeHello}, {b.runc, nativeHello}, {b.crun, nativeHello},
+		{b.wr, watHello}, {b.wr, goHello},
+	}
+	if err := b.warmUp(cases); err != nil {
+		return err
+	}
+	for i := 0; i < b.o.isolated; i++ {
+		for j := range cases {
+			k := cases[(i+j)%len(cases)]
+			if interrupted.Load() {
+				return errInterrupted
+			}
+			time.Sleep(b.o.idle)
+			o, err := b.runOnce(k)
+			if err != nil {
+				return err
+			}
+			b.c.add(fmt.Sprintf("isolated run: one container after %v idle", b.o.idle), k.label()+" isolated run", "ms", ms(o.wall))
 		}
 	}
 	return nil
@@ -532,6 +573,12 @@ func (b *bench) ratios() []ratio {
 	for _, p := range []string{"wat-hello", "go-hello"} {
 		add(c.ratioOf("Wasm run "+p+" / runc native run", "wasm-runc "+p+" run", "runc native-hello run", 1.0, "lower"))
 		add(c.ratioOf("Wasm run "+p+" / crun native run", "wasm-runc "+p+" run", "crun native-hello run", 1.5, "lower"))
+	}
+	add(c.ratioOf("isolated native run: wasm-runc / runc", "wasm-runc native-hello isolated run", "runc native-hello isolated run", 1.0, "lower"))
+	add(c.ratioOf("isolated native run: wasm-runc / crun", "wasm-runc native-hello isolated run", "crun native-hello isolated run", 0, "lower"))
+	for _, p := range []string{"wat-hello", "go-hello"} {
+		add(c.ratioOf("isolated Wasm run "+p+" / runc native", "wasm-runc "+p+" isolated run", "runc native-hello isolated run", 1.0, "lower"))
+		add(c.ratioOf("isolated Wasm run "+p+" / crun native", "wasm-runc "+p+" isolated run", "crun native-hello isolated run", 1.5, "lower"))
 	}
 	add(c.ratioOf("Wasm cycle go-hello / runc native cycle", "wasm-runc go-hello create+start+delete", "runc native-hello create+start+delete", 0, "lower"))
 	add(c.ratioOf("Go module run: cold cache / warm cache", "wasm-runc go-hello run, cold cache", "wasm-runc go-hello run, warm cache", 50, "higher"))
