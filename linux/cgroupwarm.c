@@ -97,9 +97,9 @@ static void wr_cg_dir(wr_cg_out *o, const char *root, const char *name, size_t n
 }
 
 // One line of /proc/self/cgroup: hierarchy-ID:controller-list:cgroup-path.
-// v2 is 1 for the v2 line and 0 for the others; only lines of that kind are
-// added, so that the v1 hierarchies come first.
-static void wr_cg_line(wr_cg_out *o, const char *root, const char *line, size_t len, int v2) {
+// Only lines of the kind asked for are added: v2 is 1 for the v2 line and 0
+// for the others, at_root 1 for a cgroup path of "/" and 0 for the others.
+static void wr_cg_line(wr_cg_out *o, const char *root, const char *line, size_t len, int v2, int at_root) {
 	const char *c1 = memchr(line, ':', len);
 	if (c1 == NULL)
 		return;
@@ -108,7 +108,7 @@ static void wr_cg_line(wr_cg_out *o, const char *root, const char *line, size_t 
 		return;
 	const char *ctl = c1 + 1, *path = c2 + 1;
 	size_t clen = c2 - ctl, plen = line + len - path;
-	if (plen == 0 || path[0] != '/')
+	if (plen == 0 || path[0] != '/' || (plen == 1) != at_root)
 		return;
 	int is_v2 = (c1 - line == 1 && line[0] == '0' && clen == 0);
 	if (is_v2 != v2 || (clen == 0 && !is_v2))
@@ -152,13 +152,15 @@ size_t wr_cg_dirs(const char *self, const char *root, char *buf, size_t len) {
 	wr_cg_out o = {buf, len, 0};
 	if (len > 0)
 		buf[0] = 0;
-	for (int v2 = 0; v2 <= 1; v2++)
-		for (const char *p = self; *p != 0;) {
-			const char *e = strchr(p, '\n');
-			size_t n = e ? (size_t)(e - p) : strlen(p);
-			wr_cg_line(&o, root, p, n, v2);
-			p += n + (e ? 1 : 0);
-		}
+	// A root cgroup lists every process of the host: those come last.
+	for (int at_root = 0; at_root <= 1; at_root++)
+		for (int v2 = 0; v2 <= 1; v2++)
+			for (const char *p = self; *p != 0;) {
+				const char *e = strchr(p, '\n');
+				size_t n = e ? (size_t)(e - p) : strlen(p);
+				wr_cg_line(&o, root, p, n, v2, at_root);
+				p += n + (e ? 1 : 0);
+			}
 	return o.need;
 }
 

@@ -14,7 +14,9 @@
 int wr_cg_verb(int argc, char **argv);
 
 // wr_cg_dirs writes, one per line into buf, where this process's cgroups
-// would be under root according to self (the text of /proc/self/cgroup).
+// would be under root according to self (the text of /proc/self/cgroup):
+// v1 hierarchies before v2, and root cgroups (which list every process)
+// last.
 // It returns the length the whole list needs, as snprintf does.
 size_t wr_cg_dirs(const char *self, const char *root, char *buf, size_t len);
 
