@@ -75,8 +75,8 @@ runs natively.`,
 func execProcess(c *cli.Context) (int, error) {
 	var signals *linux.Signals
 	if !c.Bool("detach") {
-		signals = linux.ListenSignals() // overlaps loading the container
-		defer signals.Stop()
+		// Overlaps loading the container; never stopped, as in startContainer.
+		signals = linux.ListenSignals()
 	}
 	pidFile := c.String("pid-file")
 	if pidFile != "" {

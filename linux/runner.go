@@ -64,7 +64,8 @@ type Signals struct {
 }
 
 // ListenSignals starts registering for every signal. Call Stop when the
-// Runner is not used.
+// Runner is not used and the process goes on; a process about to exit need
+// not (Stop costs as many handshakes as the registration).
 func ListenSignals() *Signals {
 	s := &Signals{c: make(chan os.Signal, 128), ready: make(chan struct{})}
 	go func() {
