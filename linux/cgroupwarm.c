@@ -25,6 +25,15 @@
 static const char *const wr_cg_value_flags[] = {"log", "log-format", "root", "criu", "rootless", "cache-dir"};
 static const char *const wr_cg_bool_flags[] = {"debug", "systemd-cgroup"};
 
+const char *const *wr_cg_flags(int value, size_t *n) {
+	if (value) {
+		*n = sizeof wr_cg_value_flags / sizeof *wr_cg_value_flags;
+		return wr_cg_value_flags;
+	}
+	*n = sizeof wr_cg_bool_flags / sizeof *wr_cg_bool_flags;
+	return wr_cg_bool_flags;
+}
+
 int wr_cg_verb(int argc, char **argv) {
 	int i = 1;
 	for (; i < argc; i++) {

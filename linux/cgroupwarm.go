@@ -40,6 +40,22 @@ func cgroupWarmVerb(args []string) int {
 	return int(C.wr_cg_verb(C.int(len(args)), &argv[0]))
 }
 
+// CgroupWarmFlags lists the global flags the constructor skips to find the
+// verb: those that take a value and the booleans. main's tests check them
+// against its flags; a flag missing here only turns the warm-up off.
+func CgroupWarmFlags() (value, boolean []string) {
+	list := func(v C.int) []string {
+		var n C.size_t
+		p := C.wr_cg_flags(v, &n)
+		var out []string
+		for _, s := range unsafe.Slice(p, int(n)) {
+			out = append(out, C.GoString(s))
+		}
+		return out
+	}
+	return list(1), list(0)
+}
+
 // Its results.
 const (
 	cgroupWarmNone = C.WR_CG_NONE

@@ -13,6 +13,10 @@
 // says which of the above its verb is.
 int wr_cg_verb(int argc, char **argv);
 
+// wr_cg_flags returns the global flags wr_cg_verb knows: those that take a
+// value (value 1) or the booleans (value 0); *n is their number.
+const char *const *wr_cg_flags(int value, size_t *n);
+
 // wr_cg_dirs writes, one per line into buf, where this process's cgroups
 // would be under root according to self (the text of /proc/self/cgroup):
 // v1 hierarchies before v2, and root cgroups (which list every process)
