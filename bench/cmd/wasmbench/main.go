@@ -268,28 +268,46 @@ func (b *bench) runOnce(k kase, env ...string) (o outcome, err error) {
 	return o, err
 }
 
-// phaseRun: `run` of a hello container, end to end, round-robin over the
-// cases so that each iteration sees the same load.
-func (b *bench) phaseRun() error {
-	cases := []kase{
+// helloCases are the cases of the run and cycle phases.
+func (b *bench) helloCases() []kase {
+	return []kase{
 		{b.wr, nativeHello}, {b.runc, nativeHello}, {b.crun, nativeHello},
 		{b.wr, watHello}, {b.wr, goHello},
 	}
+}
+
+// runRounds runs every case once per round, round-robin with the order
+// rotating each round so that each sees the same load, after idle of
+// nothing each, and hands each outcome to record. The cases are warmed up
+// first.
+func (b *bench) runRounds(rounds int, idle time.Duration, record func(kase, outcome)) error {
+	cases := b.helloCases()
 	if err := b.warmUp(cases); err != nil {
 		return err
 	}
-	for i := 0; i < b.o.n; i++ {
+	for i := 0; i < rounds; i++ {
 		for j := range cases {
 			k := cases[(i+j)%len(cases)]
+			if interrupted.Load() {
+				return errInterrupted
+			}
+			time.Sleep(idle)
 			o, err := b.runOnce(k)
 			if err != nil {
 				return err
 			}
-			b.c.add("run: one container end to end (fork to exit of `run`)", k.label()+" run", "ms", ms(o.wall))
-			b.c.add("peak RSS of the `run` invocation (ru_maxrss: runtime and the children it reaped)", k.label()+" peak RSS", "MiB", mib(o.maxRSS))
+			record(k, o)
 		}
 	}
 	return nil
+}
+
+// phaseRun: `run` of a hello container, end to end, back to back.
+func (b *bench) phaseRun() error {
+	return b.runRounds(b.o.n, 0, func(k kase, o outcome) {
+		b.c.add("run: one container end to end (fork to exit of `run`)", k.label()+" run", "ms", ms(o.wall))
+		b.c.add("peak RSS of the `run` invocation (ru_maxrss: runtime and the children it reaped)", k.label()+" peak RSS", "MiB", mib(o.maxRSS))
+	})
 }
 
 // warmUp fills the compile cache (and its index, which only records module
@@ -311,36 +329,15 @@ func (b *bench) warmUp(cases []kase) error {
 // move of a process into a cgroup waits for an RCU grace period, which a
 // loop of starts mostly finds already passed (linux/cgroupwarm.go).
 func (b *bench) phaseIsolated() error {
-	cases := []kase{
-		{b.wr, nativeHello}, {b.runc, nativeHello}, {b.crun, nativeHello},
-		{b.wr, watHello}, {b.wr, goHello},
-	}
-	if err := b.warmUp(cases); err != nil {
-		return err
-	}
-	for i := 0; i < b.o.isolated; i++ {
-		for j := range cases {
-			k := cases[(i+j)%len(cases)]
-			if interrupted.Load() {
-				return errInterrupted
-			}
-			time.Sleep(b.o.idle)
-			o, err := b.runOnce(k)
-			if err != nil {
-				return err
-			}
-			b.c.add(fmt.Sprintf("isolated run: one container after %v idle", b.o.idle), k.label()+" isolated run", "ms", ms(o.wall))
-		}
-	}
-	return nil
+	section := fmt.Sprintf("isolated run: one container after %v idle", b.o.idle)
+	return b.runRounds(b.o.isolated, b.o.idle, func(k kase, o outcome) {
+		b.c.add(section, k.label()+" isolated run", "ms", ms(o.wall))
+	})
 }
 
 // phaseCycle: create, start, (wait for exit), delete, each timed.
 func (b *bench) phaseCycle() error {
-	cases := []kase{
-		{b.wr, nativeHello}, {b.runc, nativeHello}, {b.crun, nativeHello},
-		{b.wr, watHello}, {b.wr, goHello},
-	}
+	cases := b.helloCases()
 	const section = "create + start + delete (container exits between start and delete)"
 	for i := -2; i < b.o.n; i++ {
 		for j := range cases {
