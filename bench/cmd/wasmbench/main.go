@@ -62,7 +62,7 @@ func main() {
 	flag.IntVar(&o.seq, "seq", 200, "sequential containers per runtime for throughput")
 	flag.IntVar(&o.par, "par", 50, "containers running at once for the memory total")
 	flag.DurationVar(&o.settle, "settle", time.Second, "wait before sampling memory of running containers")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset of phases: run,isolated,cycle,cold,steady,seq,par")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset of phases: run,isolated,exec,cycle,cold,steady,seq,par")
 	flag.Parse()
 	if o.wasmRunc == "" || o.rootfs == "" || o.work == "" {
 		flag.Usage()
@@ -109,6 +109,7 @@ func benchMain(o options) int {
 	}{
 		{"run", b.phaseRun},
 		{"isolated", b.phaseIsolated},
+		{"exec", b.phaseExec},
 		{"cycle", b.phaseCycle},
 		{"cold", b.phaseCold},
 		{"steady", b.phaseSteady},
@@ -333,6 +334,52 @@ func (b *bench) phaseIsolated() error {
 	return b.runRounds(b.o.isolated, b.o.idle, func(k kase, o outcome) {
 		b.c.add(section, k.label()+" isolated run", "ms", ms(o.wall))
 	})
+}
+
+// phaseExec: `exec` of /bin/echo into a running native container, one per
+// runtime, back to back and after o.idle of nothing (a Kubernetes exec
+// probe every few seconds): on cgroup v1 exec moves its process into the
+// container's cgroups, so it meets the kernel's cold cgroup move too.
+func (b *bench) phaseExec() error {
+	var rs []running
+	defer func() { stopAll(rs) }()
+	for _, rt := range []*ociRuntime{b.wr, b.runc, b.crun} {
+		r, _, err := b.startDetached(kase{rt, nativeSleep})
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	for _, idle := range []time.Duration{0, b.o.idle} {
+		section, suffix := "exec into a running container (`exec ID /bin/echo`), back to back", " exec"
+		if idle > 0 {
+			section, suffix = fmt.Sprintf("exec into a running container (`exec ID /bin/echo`), after %v idle", idle), " isolated exec"
+		}
+		for i := -3; i < b.o.isolated; i++ { // three rounds of warm-up
+			for j := range rs {
+				r := rs[(i+3+j)%len(rs)]
+				time.Sleep(idle)
+				var o outcome
+				err := b.retry(r.k.rt.name+" exec", func() error {
+					var err error
+					if o, err = r.k.rt.invoke(nil, "exec", r.id, "/bin/echo", "hello from exec"); err != nil {
+						return err
+					}
+					if !strings.Contains(o.out, "hello from exec") {
+						return fmt.Errorf("%s exec: output %q", r.k.rt.name, o.out)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if i >= 0 {
+					b.c.add(section, r.k.rt.name+suffix, "ms", ms(o.wall))
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // phaseCycle: create, start, (wait for exit), delete, each timed.
@@ -576,6 +623,10 @@ func (b *bench) ratios() []ratio {
 	for _, p := range []string{"wat-hello", "go-hello"} {
 		add(c.ratioOf("isolated Wasm run "+p+" / runc native", "wasm-runc "+p+" isolated run", "runc native-hello isolated run", 1.0, "lower"))
 		add(c.ratioOf("isolated Wasm run "+p+" / crun native", "wasm-runc "+p+" isolated run", "crun native-hello isolated run", 1.5, "lower"))
+	}
+	for _, e := range []string{"exec", "isolated exec"} {
+		add(c.ratioOf(e+": wasm-runc / runc", "wasm-runc "+e, "runc "+e, 0, "lower"))
+		add(c.ratioOf(e+": wasm-runc / crun", "wasm-runc "+e, "crun "+e, 0, "lower"))
 	}
 	add(c.ratioOf("Wasm cycle go-hello / runc native cycle", "wasm-runc go-hello create+start+delete", "runc native-hello create+start+delete", 0, "lower"))
 	add(c.ratioOf("Go module run: cold cache / warm cache", "wasm-runc go-hello run, cold cache", "wasm-runc go-hello run, warm cache", 50, "higher"))
