@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v42"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 

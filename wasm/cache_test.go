@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v42"
 )
 
 // loadEntry checks that f is positioned at a module NewEngine accepts.

@@ -7,12 +7,12 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v42"
 	"golang.org/x/sys/cpu"
 )
 
 // Version is the wasmtime release compiled into this binary.
-const Version = "39.0.1"
+const Version = "42.0.0"
 
 // engineSettings lists every Config knob NewEngine turns, in the words that go
 // into the cache key. A .cwasm only loads into an engine configured the same

@@ -13,7 +13,7 @@ import (
 // against wasmtime's, and the header's asserts check layouts and constants.
 // It keeps the hand-copied declarations honest when wasmtime-go moves.
 func TestRunnerWasmtimeHeader(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/bytecodealliance/wasmtime-go/v39").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/bytecodealliance/wasmtime-go/v42").Output()
 	if err != nil {
 		t.Fatalf("locating wasmtime-go: %v", err)
 	}

@@ -1,7 +1,7 @@
-// The part of wasmtime's C API (v39, libwasmtime.a, linked through
+// The part of wasmtime's C API (v42, libwasmtime.a, linked through
 // wasmtime-go) that runner.c uses, declared here because cgo in this package
 // cannot name wasmtime-go's include directory. The declarations are copied
-// from wasmtime-go/v39/build/include (update them with wasmtime-go);
+// from wasmtime-go/v42/build/include (update them with wasmtime-go);
 // TestRunnerWasmtimeHeader compiles them against the real headers.
 #ifndef WASM_RUNC_RUNNER_WASMTIME_H
 #define WASM_RUNC_RUNNER_WASMTIME_H
@@ -12,7 +12,7 @@
 
 // wasmtime's own types, unless its real headers are included first: the
 // header test (TestRunnerWasmtimeHeader) does that, so the compiler checks
-// every prototype below against v39's, and the asserts at the end check
+// every prototype below against v42's, and the asserts at the end check
 // layouts and constants.
 #ifndef WASMTIME_API_H
 typedef struct wasm_config_t wasm_config_t;
@@ -62,7 +62,7 @@ typedef uint8_t wasmtime_extern_kind_t;
 #define WR_WASMTIME_EXTERN_FUNC 0 /* WASMTIME_EXTERN_FUNC */
 
 // wasmtime_extern_t with its union replaced by the func member and room for
-// the largest other member (24 bytes in v39).
+// the largest other member (24 bytes in v42).
 typedef struct wr_extern {
 	wasmtime_extern_kind_t kind;
 	union {
