@@ -38,6 +38,7 @@ func TestWasmRunc(t *testing.T) {
 		{"Resources", testWasmResources},
 		{"Cache", testWasmCache},
 		{"StateAndPs", testWasmStateAndPs},
+		{"Trust", testWasmTrust},
 	} {
 		t.Run(part.name, func(t *testing.T) { part.test(t, fx) })
 	}
@@ -303,7 +304,7 @@ func procCmdline(t *testing.T, pid int) []string {
 // cacheEntries lists the compiled modules in a cache directory.
 func cacheEntries(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := filepath.Glob(filepath.Join(dir, "*.cwasm"))
+	entries, err := filepath.Glob(filepath.Join(dir, "e-*", "*.cwasm"))
 	if err != nil {
 		t.Fatal(err)
 	}

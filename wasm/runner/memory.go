@@ -1,4 +1,4 @@
-package wasm
+package runner
 
 // linearMemoryLimit is the most linear memory a guest may have when the
 // container's memory limit is limit and its compiled module is cwasmSize
