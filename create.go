@@ -108,6 +108,7 @@ func startContainer(c *cli.Context, action linux.Action, criuOpts *libcontainer.
 		Annotations: s.Annotations,
 		Program:     c.App.Name,
 		Rootfs:      spec.RootfsPath(bundle, s),
+		Mounts:      linux.SpecMounts(s, bundle),
 		Process:     s.Process,
 	})
 	if err != nil {

@@ -84,6 +84,7 @@ func refuseWasmRestore(c *cli.Context) error {
 		Annotations: s.Annotations,
 		Program:     c.App.Name,
 		Rootfs:      spec.RootfsPath(bundle, s),
+		Mounts:      linux.SpecMounts(s, bundle),
 		Process:     s.Process,
 	})
 	if err == nil && kind == linux.Wasm {

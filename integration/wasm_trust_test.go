@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // testWasmTrust: the defences of the Wasm path against hostile containers
@@ -62,6 +64,37 @@ echo "cwasm-fds=$n"`
 		}
 		c.start(t)
 		c.waitOutput(t, "ready", commandTimeout)
+	})
+
+	// The module is the one the container sees at args[0] after its mounts:
+	// on a volume it runs; a file of the image under a mount never does.
+	t.Run("module_on_volume", func(t *testing.T) {
+		vol := t.TempDir()
+		if err := copyFile(fx.bin["exit"], filepath.Join(vol, "app.wasm"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rt := newRuntime(t)
+		c := newContainer(t, rt, withVariant("compat"), withArgs("/data/app.wasm", "7"),
+			withExtraMount(specs.Mount{Destination: "/data", Type: "bind", Source: vol, Options: []string{"rbind", "ro"}}))
+		// The image's own file under the mount point, hidden by the volume.
+		installFile(t, c, "/data/app.wasm", fx.bin["hello"], 0o755)
+		res := wasmRun(t, c, fx.opts())
+		if res.code != 7 || strings.Contains(res.stdout, "hello from wat") {
+			t.Fatalf("want the volume's module (exit 7), never the image's hidden one; got %s", res)
+		}
+	})
+
+	t.Run("module_hidden_by_tmpfs", func(t *testing.T) {
+		rt := newRuntime(t)
+		c := newContainer(t, rt, withVariant("compat"), withArgs("/data/app.wasm"),
+			withExtraMount(specs.Mount{Destination: "/data", Type: "tmpfs", Source: "tmpfs"}))
+		installFile(t, c, "/data/app.wasm", fx.bin["hello"], 0o755)
+		mountsBefore := mountsUnder(t, c.bundle)
+		res := c.createWith(t, fx.opts())
+		if res.code != 1 || !strings.Contains(res.stderr, "no such file or directory") {
+			t.Fatalf("want create refused (the container has no such file); got %s", res)
+		}
+		assertNothingLeft(t, rt, c.id, c.bundle, mountsBefore)
 	})
 
 	// Compile bombs: image content chooses what the host compiles, so a

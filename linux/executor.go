@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -57,6 +58,9 @@ type ExecutorOptions struct {
 	// Rootfs is where the container's root is visible from the host: the
 	// bundle's rootfs before start, /proc/<pid>/root for exec.
 	Rootfs string
+	// Mounts are the spec's mounts over Rootfs (none for exec, whose Rootfs
+	// already shows them).
+	Mounts []wasm.Mount
 	// Process is the OCI process to run.
 	Process *specs.Process
 	// MemoryLimit is the container's memory limit in bytes (0: none).
@@ -83,7 +87,7 @@ func Decide(o ExecutorOptions) (Kind, *wasm.Module, error) {
 		return Native, nil, nil
 	}
 	p := o.Process
-	m, err := wasm.DetectModule(o.Rootfs, p.Args[0], envValue(p.Env, "PATH"), p.Cwd)
+	m, err := wasm.DetectModuleIn(wasm.View{Rootfs: o.Rootfs, Mounts: o.Mounts}, p.Args[0], envValue(p.Env, "PATH"), p.Cwd)
 	if err != nil {
 		if mode == spec.Smart {
 			// Let the native path report a missing entrypoint as runc would.
@@ -126,7 +130,7 @@ func WasmExecutor(ctx context.Context, cache *wasm.CompileCache, m *wasm.Module,
 	if err != nil {
 		return nil, err
 	}
-	return &wasmExecutor{entry: e, memoryLimit: memoryLimit}, nil
+	return &wasmExecutor{entry: e, module: m, memoryLimit: memoryLimit}, nil
 }
 
 type nativeExecutor struct{}
@@ -137,6 +141,7 @@ func (nativeExecutor) Close()                              {}
 
 type wasmExecutor struct {
 	entry       *wasm.Entry
+	module      *wasm.Module
 	memoryLimit int64
 }
 
@@ -150,6 +155,9 @@ func (w *wasmExecutor) Prepare(p *libcontainer.Process) error {
 		ModuleFD:    3 + len(p.ExtraFiles) - 1,
 		ModuleSize:  w.entry.Size,
 		MemoryLimit: w.memoryLimit,
+		ModulePath:  w.module.GuestPath,
+		ModuleDev:   w.module.Dev,
+		ModuleIno:   w.module.Ino,
 		Args:        p.Args,
 	})
 	return nil
@@ -188,6 +196,28 @@ func CompileCgroup(cgroupsPath, id string, systemd, rootless bool) string {
 		parent = path.Dir(cgroupsPath)
 	}
 	return path.Join(parent, compiler.CgroupPrefix+id+"-"+strconv.Itoa(os.Getpid()))
+}
+
+// SpecMounts is what the module lookup needs of a spec's mounts: where each
+// lands and, for a bind mount, its host source (relative to bundle when
+// relative, as libcontainer takes it).
+func SpecMounts(s *specs.Spec, bundle string) []wasm.Mount {
+	var out []wasm.Mount
+	for _, m := range s.Mounts {
+		bind := m.Type == "bind"
+		for _, o := range m.Options {
+			bind = bind || o == "bind" || o == "rbind"
+		}
+		wm := wasm.Mount{Destination: m.Destination}
+		if bind {
+			wm.Source = m.Source
+			if !filepath.IsAbs(wm.Source) {
+				wm.Source = filepath.Join(bundle, wm.Source)
+			}
+		}
+		out = append(out, wm)
+	}
+	return out
 }
 
 // CPUQuota is the spec's CPU quota and period, 0 when none.

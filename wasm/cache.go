@@ -301,7 +301,7 @@ func (c *CompileCache) compileAndStore(ctx context.Context, src *os.File, m *Mod
 
 // openModule opens m's file for reading, resolved inside m.Rootfs.
 func openModule(m *Module) (*os.File, error) {
-	h, err := pathrs.OpenInRoot(m.Rootfs, m.GuestPath)
+	h, err := pathrs.OpenInRoot(m.Rootfs, m.rootPath())
 	if err != nil {
 		return nil, fmt.Errorf("open module %s: %w", m.GuestPath, err)
 	}
@@ -312,6 +312,9 @@ func openModule(m *Module) (*os.File, error) {
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("module %s: not a regular file", m.GuestPath)
+	}
+	if m.Ino != 0 && (st.Dev != m.Dev || st.Ino != m.Ino) {
+		return nil, fmt.Errorf("module %s: replaced while the container was being created", m.GuestPath)
 	}
 	f, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
 	if err != nil {

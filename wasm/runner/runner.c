@@ -153,12 +153,22 @@ static void wr_set_title(int argc, char **argv, int uargc, char **uargv) {
 // ---- arguments ----------------------------------------------------------
 
 // wr_parse reverses RunnerArgs (argv[2:]); it returns the index of "--".
+// wr_module_path, wr_module_dev, wr_module_ino: --module-path and the
+// file compiled (wr_check_module).
+static const char *wr_module_path;
+static unsigned long long wr_module_dev, wr_module_ino;
+
 static int wr_parse(int argc, char **argv, long *fd, long long *limit, long long *size) {
 	*fd = -1;
 	*limit = 0;
 	*size = -1;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
+		if (strncmp(a, "--module-path=", 14) == 0) {
+			// A copy: wr_set_title rewrites the argv area.
+			wr_module_path = strdup(a + 14);
+			continue;
+		}
 		if (strcmp(a, "--") == 0) {
 			if (*fd < 0)
 				wr_fail(WR_EXIT_RUNNER_FAILED, "missing --module-fd");
@@ -184,6 +194,10 @@ static int wr_parse(int argc, char **argv, long *fd, long long *limit, long long
 			*limit = n;
 		else if (nl == 13 && strncmp(a, "--module-size", nl) == 0)
 			*size = n;
+		else if (nl == 12 && strncmp(a, "--module-dev", nl) == 0)
+			wr_module_dev = (unsigned long long)n;
+		else if (nl == 12 && strncmp(a, "--module-ino", nl) == 0)
+			wr_module_ino = (unsigned long long)n;
 		else
 			wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("unknown runner argument \"%s\"", a));
 	}
@@ -192,6 +206,25 @@ static int wr_parse(int argc, char **argv, long *fd, long long *limit, long long
 }
 
 // ---- module ---------------------------------------------------------------
+
+// wr_check_module: the container, with every mount in place, must see the
+// compiled file at the module's path. The host looked it up through the
+// spec's mounts; a mount it could not follow (a symlink across mounts, a
+// mount made by a hook) would run a file the container does not have there.
+static void wr_check_module(void) {
+	if (wr_module_ino == 0)
+		return;
+	if (wr_module_path == NULL)
+		wr_fail(WR_EXIT_RUNNER_FAILED, "missing --module-path");
+	struct stat st;
+	if (stat(wr_module_path, &st) != 0)
+		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("%s: %s (the container does not see the module that was compiled)",
+							 wr_module_path, wr_errno(errno)));
+	if ((unsigned long long)st.st_dev != wr_module_dev || (unsigned long long)st.st_ino != wr_module_ino)
+		wr_fail(WR_EXIT_RUNNER_FAILED,
+			wr_printf("%s: the container sees another file than the module that was compiled (a mount over it?)",
+				  wr_module_path));
+}
 
 // wr_load deserializes the module from fd (mapped through /proc/self/fd/N
 // when that path leads to fd's inode, copied otherwise) and closes fd. size
@@ -361,6 +394,7 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 	wr_engine = engine;
 	wr_exit_if_caught();
 
+	wr_check_module();
 	wasmtime_module_t *module = wr_load(engine, (int)fd, procfd, size);
 
 	wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);

@@ -55,21 +55,32 @@ const (
 
 // Options is what the host passes to the runner.
 type Options struct {
-	ModuleFD    int      // fd, inside the container, of the compiled module
-	ModuleSize  int64    // bytes of wasmtime's serialized module at the start of that file
-	MemoryLimit int64    // linux.resources.memory.limit in bytes; <= 0: none
-	Args        []string // the user's process.args, argv[0] included
+	ModuleFD    int   // fd, inside the container, of the compiled module
+	ModuleSize  int64 // bytes of wasmtime's serialized module at the start of that file
+	MemoryLimit int64 // linux.resources.memory.limit in bytes; <= 0: none
+	// ModulePath is where the container sees the module (absolute), and
+	// ModuleDev, ModuleIno the file that was compiled: the runner refuses
+	// to run when the container's file there is another (a mount moved
+	// it). ModuleIno 0: no check.
+	ModulePath           string
+	ModuleDev, ModuleIno uint64
+	Args                 []string // the user's process.args, argv[0] included
 }
 
 // Args is the process.args that makes libcontainer's init re-exec this
 // binary as the runner:
 //
-//	/proc/self/exe wasm-runc:run-module --module-fd=N --module-size=S [--memory-limit=B] -- <user args>
+//	/proc/self/exe wasm-runc:run-module --module-fd=N --module-size=S [--memory-limit=B]
+//	    [--module-dev=D --module-ino=I --module-path=P] -- <user args>
 func Args(o Options) []string {
 	a := []string{"/proc/self/exe", Marker, "--module-fd=" + strconv.Itoa(o.ModuleFD),
 		"--module-size=" + strconv.FormatInt(o.ModuleSize, 10)}
 	if o.MemoryLimit > 0 {
 		a = append(a, "--memory-limit="+strconv.FormatInt(o.MemoryLimit, 10))
+	}
+	if o.ModuleIno != 0 {
+		a = append(a, "--module-dev="+strconv.FormatUint(o.ModuleDev, 10),
+			"--module-ino="+strconv.FormatUint(o.ModuleIno, 10), "--module-path="+o.ModulePath)
 	}
 	a = append(a, "--")
 	return append(a, o.Args...)
