@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestWasmtimeHeader compiles runner_wasmtime.h after wasmtime-go's
+// TestWasmtimeHeader compiles engine.h (and wasmtime.h) after wasmtime-go's
 // real headers: the compiler then checks each prototype runner.c uses
 // against wasmtime's, and the header's asserts check layouts and constants.
 // It keeps the hand-copied declarations honest when wasmtime-go moves.

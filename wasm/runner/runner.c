@@ -1,6 +1,6 @@
 // The in-container runner (see runner.go, docs/wasm.md). It runs from a C
 // constructor, before the Go runtime starts, in the process whose argv[1] is
-// RunnerMarker, and never returns: it loads the module from --module-fd,
+// Marker, and never returns: it loads the module from --module-fd,
 // runs its _start with WASI preview1 and _exits with the guest's status.
 // Skipping the Go runtime saves about 1.3 ms per start and 5 MB of PSS per
 // container (docs/performance.md).
@@ -72,7 +72,7 @@ static char *wr_trap_line(const wasm_trap_t *trap) {
 
 // ---- signals ----------------------------------------------------------
 
-// The terminating, catchable signals (doc.go, "Signals"), and 34-64.
+// The terminating, catchable signals (docs/wasm.md, "Signals"), and 34-64.
 static const int wr_signals[] = {
 	SIGHUP,	 SIGINT,  SIGQUIT, SIGABRT,   SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,
 	SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO,	 SIGPWR,  SIGSYS,
@@ -121,7 +121,7 @@ static void wr_exit_if_caught(void) {
 // ---- process title ------------------------------------------------------
 
 // wr_set_title rewrites the argv area in place to the user's args (see
-// doc.go, "Process title") and names the process basename(args[0]).
+// docs/wasm.md, "What state, ps and /proc show") and names the process basename(args[0]).
 static void wr_set_title(int argc, char **argv, int uargc, char **uargv) {
 	if (uargc == 0)
 		return;
@@ -152,7 +152,7 @@ static void wr_set_title(int argc, char **argv, int uargc, char **uargv) {
 
 // ---- arguments ----------------------------------------------------------
 
-// wr_parse reverses RunnerArgs (argv[2:]); it returns the index of "--".
+// wr_parse reverses Args (runner.go) (argv[2:]); it returns the index of "--".
 // wr_module_path, wr_module_dev, wr_module_ino: --module-path and the
 // file compiled (wr_check_module).
 static const char *wr_module_path;
