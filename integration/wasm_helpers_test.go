@@ -328,7 +328,7 @@ func buildHelloModule(t *testing.T, repo, out string) {
 	cmd := exec.Command(goTool, "build", "-o", out, "./examples/hello")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
+	if b, err := outputTracked(cmd, true); err != nil {
 		t.Fatalf("building examples/hello for wasip1: %v\n%s", err, b)
 	}
 	t.Logf("built examples/hello for wasip1 in %v", time.Since(start).Round(time.Millisecond))

@@ -174,12 +174,12 @@ echo "cwasm-fds=$n"`
 		writeRootfsFile(t, c, "/bomb.wat", bomb, 0o644)
 		mountsBefore := mountsUnder(t, c.bundle)
 		cmd, outs := rt.command(t, withCacheDir(dir), "create", "--bundle", c.bundle, c.id)
-		if err := cmd.Start(); err != nil {
+		if err := startTracked(cmd); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(1500 * time.Millisecond)
 		cmd.Process.Kill()
-		cmd.Wait()
+		waitTracked(cmd)
 		_ = outs
 		if res := rt.run(t, "state", c.id); res.code == 0 {
 			t.Errorf("state of a create killed while compiling: %s", res)
@@ -202,13 +202,13 @@ echo "cwasm-fds=$n"`
 		writeRootfsFile(t, c, "/bomb.wat", bomb, 0o644)
 		mountsBefore := mountsUnder(t, c.bundle)
 		cmd, outs := rt.command(t, withCacheDir(dir), "run", "--bundle", c.bundle, c.id)
-		if err := cmd.Start(); err != nil {
+		if err := startTracked(cmd); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(1500 * time.Millisecond)
 		sent := time.Now()
 		cmd.Process.Signal(syscall.SIGTERM)
-		res := outs.result(cmd, cmd.Wait())
+		res := outs.result(cmd, waitTracked(cmd))
 		t.Logf("run ended %v after SIGTERM: %s", time.Since(sent).Round(time.Millisecond), res)
 		if res.code != 143 {
 			t.Errorf("want exit 143; got %s", res)
