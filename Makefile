@@ -17,7 +17,7 @@ export GOEXPERIMENT ?= jsonv2
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) \
              -linkmode external -extldflags -static
 
-.PHONY: all build install uninstall test test-unit test-integration conformance bench example deps clean
+.PHONY: all build install uninstall test test-unit test-integration conformance bench example deps clean fuzz
 
 all: build
 
@@ -41,6 +41,12 @@ test: deps build
 	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 ./spec/... ./linux/... ./wasm/... .
 	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m ./integration/...
 	./conformance/run.sh $(CURDIR)/$(BINARY)
+	./scripts/fuzz.sh 5s
+
+# fuzz runs every fuzz target for FUZZTIME on top of its committed corpus.
+FUZZTIME ?= 10s
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
 
 test-unit:
 	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 ./spec/... ./linux/... ./wasm/... .
