@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -131,11 +132,17 @@ func newApp(program string) *cli.App {
 				return err
 			}
 		}
-		// create changes into the bundle before it opens the cache.
-		if abs, err := filepath.Abs(c.String("cache-dir")); err != nil {
-			return err
-		} else if err := c.Set("cache-dir", abs); err != nil {
-			return err
+		// create changes into the bundle before it opens the cache. An
+		// empty one (a rootless user without a home) is refused where a
+		// cache is used.
+		if dir := c.String("cache-dir"); dir != "" {
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return err
+			}
+			if err := c.Set("cache-dir", abs); err != nil {
+				return err
+			}
 		}
 		return configureLogging(c)
 	}
@@ -182,7 +189,8 @@ func defaultRoot(program string) (string, bool) {
 }
 
 // defaultCacheDir is root's system cache, or a rootless user's own: the
-// cache must belong to whoever loads from it.
+// cache must belong to whoever loads from it, and never sit in a shared
+// directory such as /tmp, where another user could create it first.
 func defaultCacheDir() string {
 	if os.Geteuid() == 0 {
 		return wasm.DefaultCacheDir
@@ -190,7 +198,11 @@ func defaultCacheDir() string {
 	if dir, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(dir, "wasm-runc")
 	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("wasm-runc-%d", os.Geteuid()))
+	if u, err := user.LookupId(strconv.Itoa(os.Geteuid())); err == nil && u.HomeDir != "" && u.HomeDir != "/" {
+		return filepath.Join(u.HomeDir, ".cache", "wasm-runc")
+	}
+	// No home: the cache refuses to work until --cache-dir names one.
+	return ""
 }
 
 func honorXDGRuntimeDir() bool {

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"github.com/bytecodealliance/wasmtime-go/v42"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,4 +198,48 @@ func referenceRootless(t *testing.T, e *rootlessEnv) *rootlessReference {
 func (r *rootlessReference) verb(t *testing.T, args ...string) result {
 	t.Helper()
 	return r.env.run(t, append(args, r.id)...)
+}
+
+// TestRootlessWasm: a rootless user runs a Wasm container with a cache of
+// its own; without the privilege for a read-only mount, the container gets
+// the compiled module as a sealed memfd, which no one can write.
+func TestRootlessWasm(t *testing.T) {
+	e := newRootlessEnv(t, runtimeBinary, "/exit.wasm", "5")
+	text, err := os.ReadFile("../examples/wat/exit.wat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := wasmtime.Wat2Wasm(string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.bundle, "rootfs", "exit.wasm"), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(e.bundle, "config.json")
+	b, _ := os.ReadFile(path)
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Annotations = map[string]string{wasmVariantKey: "compat"}
+	writeSpec(t, e.bundle, &s)
+	// The user's own directory, as ~/.cache would be: the cache and its key
+	// (beside it) are created there.
+	home := filepath.Join(filepath.Dir(e.xdg), "home")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, rootlessUID, rootlessGID); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(home, "cache")
+	id := newID(t)
+	e.cleanupContainer(t, id)
+	if res := e.run(t, "--cache-dir", cache, "run", id); res.code != 5 {
+		t.Fatalf("want the module's exit 5; got %s\nstderr: %s", res, res.stderr)
+	}
+	if l, _ := filepath.Glob(filepath.Join(cache, "e-*", "*.cwasm")); len(l) != 1 {
+		t.Errorf("%d entries in the user's cache", len(l))
+	}
 }

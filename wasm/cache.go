@@ -135,6 +135,9 @@ var fingerprint = engine.Fingerprint
 
 func (c *CompileCache) dir() string {
 	if c.Dir == "" {
+		if os.Geteuid() != 0 {
+			return "" // ensureDir refuses: a rootless user names one
+		}
 		return DefaultCacheDir
 	}
 	return c.Dir

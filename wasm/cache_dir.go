@@ -76,6 +76,9 @@ func openOwnDir(dirfd int, name, path string) (int, error) {
 // existing ones, before it creates anything inside.
 func (c *CompileCache) ensureDir() error {
 	dir := c.dir()
+	if dir == "" {
+		return fmt.Errorf("no compiled-module cache directory: no home directory for uid %d; set --cache-dir or WASM_RUNC_CACHE_DIR", os.Geteuid())
+	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("create cache directory: %w", err)
