@@ -24,11 +24,40 @@ func TestCRIO(t *testing.T) {
 	requireCommands(t, "crio", "pinns", "crictl", "conmon", "podman", "catatonit")
 	start := time.Now()
 	snippet := docSnippet(t, "crio-wasm-runc.conf")
-	c := startCRIO(t, []dropIn{{"50-wasm-runc.conf", snippet}}, pauseImage, wasmImage, nativeImage)
+	c := startCRIO(t, []dropIn{{"50-wasm-runc.conf", snippet}}, pauseImage, wasmImage, nativeImage, wasiImage)
 	c.snippet = snippet
 	t.Logf("CRI-O: %s, up with the test images in %v",
 		strings.Join(strings.Fields(c.mustCrictl(t, "version").stdout), " "), time.Since(start).Round(time.Millisecond))
 	testCRIPod(t, c.criNode)
+	t.Run("WasiPlatform", func(t *testing.T) { testCRIOWasiPlatform(t, c) })
+}
+
+// testCRIOWasiPlatform: a pod without the Wasm annotation, and a container
+// whose image's platform is wasi/wasm. The drop-in's platform_runtime_paths
+// runs it under the -wasm name, which treats every container as
+// compat-smart: the module runs, where the plain name would try to exec it
+// natively.
+func testCRIOWasiPlatform(t *testing.T, c *crioEnv) {
+	dir := t.TempDir()
+	logDir := filepath.Join(dir, "logs")
+	if err := os.Mkdir(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := criPodConfig(c.criNode, "wasi-pod", logDir)
+	delete(config, "annotations")
+	podConfig := writeJSON(t, dir, "pod.json", config)
+	pod := lastWord(c.mustCrictl(t, "runp", "--runtime", runtimeClassHandler(t), podConfig).stdout)
+	id := c.runContainer(t, pod, podConfig, dir, criContainerConfig("wasi", wasiImage, nil, []string{"args", "exit", "9"}))
+	st := c.waitExited(t, id, 20*time.Second)
+	logs := c.crictl(t, callerOpts{}, "logs", id).stdout
+	if st.Status.ExitCode != 9 || !hasLine(logs, "arg[0]=/hello.wasm") {
+		t.Errorf("a wasi/wasm image in a pod without annotation: want the module's output and exit 9; got exit %d (%s), logs %q", st.Status.ExitCode, st.Status.Reason, logs)
+	}
+	if p := st.Info.RuntimeSpec.Annotations["io.kubernetes.cri-o.PlatformRuntimePath"]; filepath.Base(p) != "wasm-runc-wasm" {
+		t.Errorf("CRI-O chose the runtime path %q for the wasi/wasm image, want the -wasm name", p)
+	}
+	c.mustCrictl(t, "stopp", pod)
+	c.mustCrictl(t, "rmp", pod)
 }
 
 // crioEnv is one private CRI-O.
@@ -227,10 +256,14 @@ func (c *crioEnv) loadImages(t *testing.T, images ...string) {
 	pm := newPodman(t)
 	m := buildTestModules(t)
 	wasmCtx, nativeCtx := writeImageContexts(t, m, t.TempDir())
-	contexts := map[string]string{wasmImage: wasmCtx, nativeImage: nativeCtx, pauseImage: writePauseContext(t)}
+	contexts := map[string]string{wasmImage: wasmCtx, wasiImage: wasmCtx, nativeImage: nativeCtx, pauseImage: writePauseContext(t)}
 	archives := t.TempDir()
 	for _, img := range images {
-		pm.mustPodman(t, "build", "--no-cache", "-q", "-t", img, contexts[img])
+		build := []string{"build", "--no-cache", "-q", "-t", img}
+		if img == wasiImage {
+			build = append(build, "--platform", "wasi/wasm")
+		}
+		pm.mustPodman(t, append(build, contexts[img])...)
 		archive := filepath.Join(archives, randomHex(4)+".tar")
 		pm.mustPodman(t, "save", "--format", "oci-archive", "-o", archive, img)
 		c.crioPodman(t, "load", "-q", "-i", archive)
