@@ -54,7 +54,7 @@ build_into() {
 	rm -rf "$dest"
 	mv "$work/out" "$dest"
 	rm -rf "$work"
-	log "$module $version: $(cat "$dest/BUILD-INFO")"
+	log "$(cat "$dest/BUILD-INFO")"
 }
 
 build_crio() {

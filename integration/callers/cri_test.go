@@ -72,7 +72,7 @@ func (n *criNode) mustCrictl(t *testing.T, args ...string) result {
 	return res
 }
 
-// id is the last line of a crictl output that prints an id (runp, create).
+// lastWord is the id that crictl runp and create print.
 func lastWord(s string) string {
 	f := strings.Fields(s)
 	if len(f) == 0 {
