@@ -32,6 +32,48 @@ func TestCRIO(t *testing.T) {
 	t.Run("WasiPlatform", func(t *testing.T) { testCRIOWasiPlatform(t, c) })
 }
 
+// TestCRIORefusesRunOCIHandler: with run.oci.handler in its
+// allowed_annotations (as docs/callers.md had it), CRI-O 1.34 ignores the
+// wasm-runc handler, so that a pod asking for it fails, and exits at start
+// when wasm-runc is its default runtime. docs/callers.md says so and why.
+func TestCRIORefusesRunOCIHandler(t *testing.T) {
+	requireCommands(t, "crio", "pinns", "conmon", "crictl")
+	const (
+		tested = `allowed_annotations = ["module.wasm.image/variant"]`
+		old    = `allowed_annotations = ["module.wasm.image/variant", "run.oci.handler"]`
+		reason = "invalid allowed_annotation: run.oci.handler"
+	)
+	snippet := docSnippet(t, "crio-wasm-runc.conf")
+	if !strings.Contains(snippet, tested) {
+		t.Fatalf("the documented drop-in has no line %s:\n%s", tested, snippet)
+	}
+	oldDropIn := dropIn{"50-wasm-runc.conf", strings.Replace(snippet, tested, old, 1)}
+
+	t.Run("DefaultRuntime", func(t *testing.T) {
+		c := newCRIO(t, []dropIn{oldDropIn, {"60-default.conf", "[crio.runtime]\ndefault_runtime = \"wasm-runc\"\n"}})
+		res := runCaller(t, callerOpts{timeout: 60 * time.Second}, "crio", c.crioArgs()...)
+		if res.code <= 0 || !strings.Contains(res.stdout+res.stderr, reason) {
+			t.Errorf("crio with wasm-runc as default runtime: want it to exit at start with %q; got %s", reason, lastLines(res.String(), 5))
+		}
+	})
+
+	t.Run("Handler", func(t *testing.T) {
+		c := newCRIO(t, []dropIn{oldDropIn})
+		c.start(t)
+		if want := `Runtime handler \"wasm-runc\" is being ignored due to: ` + reason; !strings.Contains(readFile(c.daemonLog), want) {
+			t.Errorf("CRI-O's log lacks %q", want)
+		}
+		dir := t.TempDir()
+		podConfig := writeJSON(t, dir, "pod.json", criPodConfig(c.criNode, "refused", dir))
+		res := c.crictl(t, callerOpts{}, "runp", "--runtime", runtimeClassHandler(t), podConfig)
+		t.Logf("crictl runp --runtime wasm-runc: exit %d: %s", res.code, strings.TrimSpace(res.stderr))
+		if res.code == 0 {
+			t.Errorf("a pod asking for the ignored handler ran: %s", res)
+			c.crictl(t, callerOpts{}, "rmp", "--force", lastWord(res.stdout))
+		}
+	})
+}
+
 // testCRIOWasiPlatform: a pod without the Wasm annotation, and a container
 // whose image's platform is wasi/wasm. The drop-in's platform_runtime_paths
 // runs it under the -wasm name, which treats every container as
@@ -137,6 +179,15 @@ type dropIn struct{ name, content string }
 // and the images, built locally, in its storage.
 func startCRIO(t *testing.T, dropIns []dropIn, images ...string) *crioEnv {
 	t.Helper()
+	c := newCRIO(t, dropIns, images...)
+	c.start(t)
+	return c
+}
+
+// newCRIO prepares startCRIO's daemon: its directory, configuration and
+// images.
+func newCRIO(t *testing.T, dropIns []dropIn, images ...string) *crioEnv {
+	t.Helper()
 	dir := shortTempDir(t, "crio-")
 	c := &crioEnv{
 		sock:   filepath.Join(dir, "crio.sock"),
@@ -192,16 +243,27 @@ func startCRIO(t *testing.T, dropIns []dropIn, images ...string) *crioEnv {
 	// not there before (and is empty).
 	_, statErr := os.Stat(crunDefaultRoot)
 	c.madeCrunRoot = os.IsNotExist(statErr)
+	return c
+}
 
+// crioArgs is the daemon's command line.
+func (c *crioEnv) crioArgs() []string {
+	return []string{
+		"--config", filepath.Join(c.dir, "crio.conf"),
+		"--config-dir", filepath.Join(c.dir, "crio.conf.d"),
+		"--log-level", "info",
+	}
+}
+
+// start starts the daemon and waits until crictl reaches it.
+func (c *crioEnv) start(t *testing.T) {
+	t.Helper()
 	logf, err := os.Create(c.daemonLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command("crio",
-		"--config", filepath.Join(dir, "crio.conf"),
-		"--config-dir", filepath.Join(dir, "crio.conf.d"),
-		"--log-level", "info")
+	cmd := exec.Command("crio", c.crioArgs()...)
 	cmd.Env = callerEnviron()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -228,7 +290,6 @@ func startCRIO(t *testing.T, dropIns []dropIn, images ...string) *crioEnv {
 		t.Fatalf("crio exited at start; log:\n%s", lastLines(readFile(c.daemonLog), 30))
 	default:
 	}
-	return c
 }
 
 // crioPodman runs podman on CRI-O's storage.
