@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,9 @@ func TestCRIONodeWalkthrough(t *testing.T) {
 			"CONTAINERS_CONF=" + containersConf,
 			"TMPDIR=" + tmp,
 			"SRC=" + repo,
+			// The walkthrough builds with go, which may not be on PATH
+			// when the tests run with go by its path.
+			"PATH=" + os.Getenv("PATH") + ":" + filepath.Join(runtime.GOROOT(), "bin"),
 		},
 	}, "bash", "-c", `cd "$1" && exec bash -e -u -o pipefail -x "$2"`, "walkthrough", work, scriptFile)
 	t.Logf("the walkthrough ran in %v", time.Since(began).Round(time.Millisecond))
