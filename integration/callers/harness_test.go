@@ -70,6 +70,19 @@ func runTracked(cmd *exec.Cmd) error {
 	return waitTracked(cmd)
 }
 
+// outputTracked is cmd.CombinedOutput (combined) or cmd.Output for tracked
+// commands: an untracked child could be reaped by the orphan reaper before
+// exec.Cmd waits for it ("waitid: no child processes").
+func outputTracked(cmd *exec.Cmd, combined bool) ([]byte, error) {
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if combined {
+		cmd.Stderr = &out
+	}
+	err := runTracked(cmd)
+	return out.Bytes(), err
+}
+
 func startOrphanReaper() (stop func()) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, unix.SIGCHLD)
@@ -415,7 +428,7 @@ func buildHelloModule(t *testing.T, repo, out string) {
 	cmd := exec.Command(goTool, "build", "-o", out, "./examples/hello")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
+	if b, err := outputTracked(cmd, true); err != nil {
 		t.Fatalf("building examples/hello for wasip1: %v\n%s", err, b)
 	}
 	t.Logf("built examples/hello for wasip1 in %v", time.Since(start).Round(time.Millisecond))

@@ -102,7 +102,7 @@ func resolveBinary() (string, func(), error) {
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	fmt.Fprintln(os.Stderr, "callers: WASM_RUNC_BINARY unset; building", repo)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := outputTracked(cmd, true); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("building the runtime (%s): %v\n%s", strings.Join(cmd.Args, " "), err, out)
 	}
