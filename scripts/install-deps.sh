@@ -4,10 +4,11 @@
 set -euo pipefail
 
 pkgs=(gcc make libseccomp-dev runc crun busybox-static catatonit wabt criu)
-# The callers the integration tests drive (TestPodman, TestContainerd*):
-# podman with conmon (catatonit is its pod infra), containerd with its runc
-# shim and ctr.
-pkgs+=(podman conmon containerd)
+# The callers the integration tests drive (integration/callers): podman with
+# conmon (catatonit is its pod infra and the CRI tests' pause image),
+# containerd with its runc shim and ctr, and what CRI-O needs beside itself:
+# conmon and the CNI plugins.
+pkgs+=(podman conmon containerd containernetworking-plugins)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,3 +21,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v go >/dev/null || { echo "install-deps: Go 1.26 is required (not found in PATH)" >&2; exit 1; }
 go mod download
+# CRI-O (with pinns) and crictl, which Debian 12 does not package: built from
+# the Go module proxy once, then reused from a cache.
+"$(dirname "$0")/build-cri-tools.sh"

@@ -1,16 +1,11 @@
-package integration
+package callers
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,9 +20,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// This file holds what the podman and containerd tests share: finding the
-// callers, the runtime under test under the names callers use for it, the
-// test images, the snippets of docs/callers.md that the tests run as
+// This file holds what the podman, containerd and CRI tests share: finding
+// the callers, the runtime under test under the names callers use for it,
+// the test images, the snippets of docs/callers.md that the tests run as
 // written, and running external programs under the harness's reaper.
 
 // requireCommands skips the test, naming the missing precondition, unless
@@ -156,7 +151,13 @@ func (l runtimeLinks) localize(snippet string) string {
 // exactly as the documentation prints them.
 func docSnippet(t *testing.T, name string) string {
 	t.Helper()
-	path := filepath.Join("..", "docs", "callers.md")
+	return docSnippetIn(t, "callers.md", name)
+}
+
+// docSnippetIn is docSnippet for another file of docs/.
+func docSnippetIn(t *testing.T, doc, name string) string {
+	t.Helper()
+	path := filepath.Join("..", "..", "docs", doc)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("reading the documented configuration: %v", err)
@@ -206,7 +207,7 @@ func buildTestModules(t *testing.T) testModules {
 	t.Helper()
 	dir := t.TempDir()
 	m := testModules{dir: dir, hello: filepath.Join(dir, "hello.wasm"), wat: map[string]string{}}
-	repo, err := filepath.Abs("..")
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,202 +412,25 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// The CRI test talks to containerd's CRI plugin as the kubelet does, without
-// a CRI client package: gRPC is HTTP/2 without TLS carrying length-prefixed
-// protobuf messages, and the few CRI messages it needs are encoded by hand
-// with their field numbers from the CRI's api.proto (package runtime.v1).
-
-// pbMsg is a protobuf message being encoded.
-type pbMsg []byte
-
-func (m pbMsg) tag(field, wire int) pbMsg {
-	return binary.AppendUvarint(m, uint64(field)<<3|uint64(wire))
-}
-
-// bytes adds a length-delimited field (string, bytes or message).
-func (m pbMsg) bytes(field int, b []byte) pbMsg {
-	m = m.tag(field, 2)
-	m = binary.AppendUvarint(m, uint64(len(b)))
-	return append(m, b...)
-}
-
-func (m pbMsg) str(field int, s string) pbMsg { return m.bytes(field, []byte(s)) }
-
-func (m pbMsg) msg(field int, sub pbMsg) pbMsg { return m.bytes(field, sub) }
-
-func (m pbMsg) strs(field int, ss ...string) pbMsg {
-	for _, s := range ss {
-		m = m.str(field, s)
-	}
-	return m
-}
-
-func (m pbMsg) uint(field int, v uint64) pbMsg {
-	return binary.AppendUvarint(m.tag(field, 0), v)
-}
-
-// strMap adds a map<string, string>: one {1: key, 2: value} entry each.
-func (m pbMsg) strMap(field int, kv map[string]string) pbMsg {
-	keys := make([]string, 0, len(kv))
-	for k := range kv {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		m = m.msg(field, pbMsg(nil).str(1, k).str(2, kv[k]))
-	}
-	return m
-}
-
-// pbFields is a decoded protobuf message: each field's values, varints as
-// numbers and length-delimited fields as bytes.
-type pbFields map[int][]pbValue
-
-type pbValue struct {
-	n uint64
-	b []byte
-}
-
-func decodePB(b []byte) (pbFields, error) {
-	f := pbFields{}
-	for len(b) > 0 {
-		key, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, errors.New("protobuf: bad tag")
-		}
-		b = b[n:]
-		field, wire := int(key>>3), int(key&7)
-		var v pbValue
-		switch wire {
-		case 0:
-			v.n, n = binary.Uvarint(b)
-			if n <= 0 {
-				return nil, errors.New("protobuf: bad varint")
-			}
-			b = b[n:]
-		case 1, 5:
-			size := 8
-			if wire == 5 {
-				size = 4
-			}
-			if len(b) < size {
-				return nil, errors.New("protobuf: short fixed field")
-			}
-			b = b[size:]
-		case 2:
-			l, n := binary.Uvarint(b)
-			if n <= 0 || uint64(len(b)-n) < l {
-				return nil, errors.New("protobuf: bad length")
-			}
-			v.b = b[n : n+int(l)]
-			b = b[n+int(l):]
-		default:
-			return nil, fmt.Errorf("protobuf: wire type %d", wire)
-		}
-		f[field] = append(f[field], v)
-	}
-	return f, nil
-}
-
-func (f pbFields) str(field int) string {
-	if v := f[field]; len(v) > 0 {
-		return string(v[len(v)-1].b)
-	}
-	return ""
-}
-
-func (f pbFields) uint(field int) uint64 {
-	if v := f[field]; len(v) > 0 {
-		return v[len(v)-1].n
-	}
-	return 0
-}
-
-func (f pbFields) msg(field int) pbFields {
-	sub, _ := decodePB([]byte(f.str(field)))
-	if sub == nil {
-		sub = pbFields{}
-	}
-	return sub
-}
-
-func (f pbFields) strMap(field int) map[string]string {
-	kv := map[string]string{}
-	for _, v := range f[field] {
-		if e, err := decodePB(v.b); err == nil {
-			kv[e.str(1)] = e.str(2)
-		}
-	}
-	return kv
-}
-
-// criClient calls containerd's CRI runtime service (runtime.v1).
-type criClient struct {
-	http *http.Client
-}
-
-func newCRIClient(sock string) *criClient {
-	var protocols http.Protocols
-	protocols.SetUnencryptedHTTP2(true)
-	tr := &http.Transport{
-		Protocols: &protocols,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}
-	return &criClient{http: &http.Client{Transport: tr, Timeout: callerTimeout}}
-}
-
-// call makes one unary call of runtime.v1.RuntimeService.
-func (c *criClient) call(method string, req pbMsg) (pbFields, error) {
-	frame := make([]byte, 5, 5+len(req))
-	binary.BigEndian.PutUint32(frame[1:], uint32(len(req)))
-	frame = append(frame, req...)
-	r, err := http.NewRequest(http.MethodPost, "http://containerd/runtime.v1.RuntimeService/"+method, bytes.NewReader(frame))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/grpc")
-	r.Header.Set("TE", "trailers")
-	resp, err := c.http.Do(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
-	}
-	// A call that fails at once answers with headers only.
-	status, message := resp.Trailer.Get("Grpc-Status"), resp.Trailer.Get("Grpc-Message")
-	if status == "" {
-		status, message = resp.Header.Get("Grpc-Status"), resp.Header.Get("Grpc-Message")
-	}
-	if status != "0" {
-		if m, err := url.PathUnescape(message); err == nil {
-			message = m
-		}
-		return nil, fmt.Errorf("%s: gRPC status %s (HTTP %d): %s", method, status, resp.StatusCode, message)
-	}
-	if len(body) < 5 {
-		return nil, fmt.Errorf("%s: short gRPC response", method)
-	}
-	n := binary.BigEndian.Uint32(body[1:5])
-	if int(n) > len(body)-5 {
-		return nil, fmt.Errorf("%s: truncated gRPC response", method)
-	}
-	return decodePB(body[5 : 5+n])
-}
-
 // removeCgroupTree removes the cgroup directory rel (relative to every
 // hierarchy) and everything below it, deepest first, and returns the
-// directories that would not go (a process still in them).
+// directories that would not go (a process still in them). A "hierarchy"
+// that is a plain directory of the /sys/fs/cgroup tmpfs (this machine has
+// hugetlb, net_cls, net_prio and perf_event so: no such controller is
+// mounted there) holds what conmon wrote into it, pid files and all, and
+// is removed as files.
 func removeCgroupTree(rel string) []string {
 	roots, _ := filepath.Glob(filepath.Join(cgroupMount, "*", rel))
 	roots = append(roots, filepath.Join(cgroupMount, rel))
 	var stuck []string
 	for _, root := range roots {
+		var fs unix.Statfs_t
+		if err := unix.Statfs(filepath.Dir(root), &fs); err == nil && fs.Type == unix.TMPFS_MAGIC {
+			if err := os.RemoveAll(root); err != nil {
+				stuck = append(stuck, root)
+			}
+			continue
+		}
 		var dirs []string
 		_ = filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
 			if err == nil && e.IsDir() {
