@@ -42,10 +42,13 @@ func checkOwnDir(fd int, path string) error {
 // openOwnDir opens dir (creating it 0700 when missing) and checks it with
 // checkOwnDir; a symlink is refused, never followed.
 func openOwnDir(dirfd int, name, path string) (int, error) {
-	if err := unix.Mkdirat(dirfd, name, 0o700); err != nil && err != unix.EEXIST {
-		return -1, fmt.Errorf("create cache directory %s: %w", path, err)
-	}
 	fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
+		if err := unix.Mkdirat(dirfd, name, 0o700); err != nil && err != unix.EEXIST {
+			return -1, fmt.Errorf("create cache directory %s: %w", path, err)
+		}
+		fd, err = unix.Openat(dirfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		if err == unix.ELOOP || err == unix.ENOTDIR {
 			return -1, fmt.Errorf("cache directory %s: not a directory", path)
@@ -80,10 +83,13 @@ func (c *CompileCache) ensureDir() error {
 		return fmt.Errorf("no compiled-module cache directory: no home directory for uid %d; set --cache-dir or WASM_RUNC_CACHE_DIR", os.Geteuid())
 	}
 	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create cache directory: %w", err)
-	}
 	pfd, err := unix.Open(parent, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return fmt.Errorf("create cache directory: %w", err)
+		}
+		pfd, err = unix.Open(parent, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		return fmt.Errorf("cache directory %s: %w", dir, err)
 	}
