@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -192,5 +193,37 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("want exit %d and %q; got %s", tc.code, tc.want, res)
 			}
 		})
+	}
+}
+
+// assertOneErrorLine checks a --log-format json file: JSON lines, exactly one
+// at level "error", the last one, whose message is msg (what stderr said).
+func assertOneErrorLine(t *testing.T, logFile, msg string) {
+	t.Helper()
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Errorf("log file: %v", err)
+		return
+	}
+	var errs []string
+	var last map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+			continue
+		}
+		if entry["level"] == "error" {
+			m, _ := entry["msg"].(string)
+			errs = append(errs, m)
+		}
+		last = entry
+	}
+	if len(errs) != 1 || last["level"] != "error" {
+		t.Errorf("want one error line, the last; got %q", b)
+		return
+	}
+	if errs[0] != msg {
+		t.Errorf("log error %q; stderr said %q", errs[0], msg)
 	}
 }
