@@ -57,6 +57,38 @@ func TestCreateBadInput(t *testing.T) {
 		{"invalid_id", func(t *testing.T, bundle, id string) string {
 			return "bad id"
 		}, "invalid container ID format"},
+		// Beyond runc, which creates both (docs/security.md).
+		{"invalid_oci_version", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Version = "not-a-version"
+			writeSpec(t, bundle, s)
+			return id
+		}, `invalid ociVersion "not-a-version"`},
+		{"no_oci_version", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Version = ""
+			writeSpec(t, bundle, s)
+			return id
+		}, "ociVersion must be specified"},
+		{"unsupported_oci_version", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Version = "2.0.0"
+			writeSpec(t, bundle, s)
+			return id
+		}, `unsupported ociVersion "2.0.0"`},
+		{"uid_mappings_without_userns", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			writeSpec(t, bundle, s)
+			return id
+		}, "user namespace mappings specified, but user namespace isn't enabled in the config"},
+		{"gid_mappings_without_userns", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			writeSpec(t, bundle, s)
+			return id
+		}, "user namespace mappings specified, but user namespace isn't enabled in the config"},
 		{"rlimit_above_hard_limit", func(t *testing.T, bundle, id string) string {
 			// No CAP_SYS_RESOURCE here: raising a hard limit fails in init.
 			s := defaultSpec(id)
@@ -72,7 +104,8 @@ func TestCreateBadInput(t *testing.T) {
 			id = tc.prepare(t, bundle, id)
 			mountsBefore := mountsUnder(t, bundle)
 
-			res := rt.run(t, "create", "--bundle", bundle, id)
+			logFile := filepath.Join(t.TempDir(), "log.json")
+			res := rt.runWith(t, cmdOpts{logFile: logFile}, "create", "--bundle", bundle, id)
 			t.Logf("stderr: %s", strings.TrimSpace(res.stderr))
 			if res.code != 1 {
 				t.Errorf("want exit 1; got %s", res)
@@ -83,6 +116,7 @@ func TestCreateBadInput(t *testing.T) {
 			if n := strings.Count(strings.TrimSpace(res.stderr), "\n"); n != 0 {
 				t.Errorf("want one error line; got %d: %q", n+1, res.stderr)
 			}
+			assertOneErrorLine(t, logFile, strings.TrimSpace(res.stderr))
 			if res.code == 0 {
 				rt.run(t, "delete", "--force", id)
 			}
