@@ -17,7 +17,7 @@ export GOEXPERIMENT ?= jsonv2
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) \
              -linkmode external -extldflags -static
 
-.PHONY: all build install uninstall test test-unit test-integration conformance bench example deps clean
+.PHONY: all build install uninstall test test-unit test-integration fuzz conformance bench example deps clean
 
 all: build
 
@@ -47,6 +47,16 @@ test-unit:
 
 test-integration: build
 	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m -v ./integration/...
+
+# fuzz runs each fuzz target for FUZZTIME (their committed corpora under
+# */testdata/fuzz/ also run with every `go test`). A target is PACKAGE:NAME.
+FUZZTIME     ?= 10s
+FUZZ_TARGETS ?= ./spec:FuzzParse ./spec:FuzzRelax ./spec:FuzzWasmMode
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 conformance: build
 	./conformance/run.sh $(CURDIR)/$(BINARY)
