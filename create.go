@@ -93,21 +93,49 @@ func startContainer(c *cli.Context, action linux.Action, criuOpts *libcontainer.
 	if err := os.Chdir(bundle); err != nil {
 		return -1, err
 	}
-	executor, err := linux.ChooseExecutor(linux.ExecutorOptions{
-		Annotations: s.Annotations,
-		Program:     c.App.Name,
-		Rootfs:      spec.RootfsPath(bundle, s),
-		Process:     s.Process,
-		MemoryLimit: linux.MemoryLimit(s),
-		Cache:       compileCache(c),
-	})
-	if err != nil {
-		return -1, err
-	}
 	rootless, err := rootlessCgroups(c)
 	if err != nil {
 		return -1, err
 	}
+	// Native or Wasm, and for Wasm the compile (or a cache hit), before the
+	// container exists: a module that fails, or a compile that is
+	// interrupted, leaves no state behind.
+	lim, err := compileLimits(c)
+	if err != nil {
+		return -1, err
+	}
+	kind, module, err := linux.Decide(linux.ExecutorOptions{
+		Annotations: s.Annotations,
+		Program:     c.App.Name,
+		Rootfs:      spec.RootfsPath(bundle, s),
+		Mounts:      linux.SpecMounts(s, bundle),
+		Process:     s.Process,
+	})
+	if err != nil {
+		return -1, err
+	}
+	if action == linux.ActRestore && kind == linux.Wasm {
+		return -1, linux.ErrWasmRestore
+	}
+	var executor linux.Executor
+	if kind == linux.Wasm {
+		cgroupsPath := ""
+		if s.Linux != nil {
+			cgroupsPath = s.Linux.CgroupsPath
+		}
+		lim.Cgroup = linux.CompileCgroup(cgroupsPath, id, c.Bool("systemd-cgroup"), rootless)
+		lim.CPUQuota, lim.CPUPeriod = linux.CPUQuota(s)
+		ctx, caught, stop := interruptible()
+		executor, err = linux.WasmExecutor(ctx, compileCache(c), module, lim, linux.MemoryLimit(s))
+		stop()
+		exitIfInterrupted(err, caught)
+	} else {
+		executor, err = linux.NativeExecutor(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	defer executor.Close()
 	container, err := linux.Create(linux.CreateOptions{
 		Root:            root,
 		ID:              id,

@@ -125,10 +125,22 @@ func execProcess(c *cli.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	executor, err := linux.ExecExecutor(container, p, c.App.Name, compileCache(c))
+	lim, err := compileLimits(c)
 	if err != nil {
 		return -1, err
 	}
+	rootless, err := rootlessCgroups(c)
+	if err != nil {
+		return -1, err
+	}
+	ctx, caught, stop := interruptible()
+	executor, err := linux.ExecExecutor(ctx, container, p, c.App.Name, compileCache(c), lim, rootless)
+	stop()
+	exitIfInterrupted(err, caught)
+	if err != nil {
+		return -1, err
+	}
+	defer executor.Close()
 	r := &linux.Runner{
 		Container:      container,
 		Action:         linux.ActExec,

@@ -14,7 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasm-runc/wasm-runc/spec"
-	"github.com/wasm-runc/wasm-runc/wasm"
+	"github.com/wasm-runc/wasm-runc/wasm/engine"
 )
 
 // Annotations of our own in the features document.
@@ -44,7 +44,7 @@ change what the container runs.`,
 			Annotations: map[string]string{
 				annotationVersion:                            c.App.Version,
 				annotationCommit:                             gitCommit,
-				annotationWasmtimeVersion:                    wasm.Version,
+				annotationWasmtimeVersion:                    engine.Version,
 				runcfeatures.AnnotationRuncCheckpointEnabled: "true",
 			},
 			Linux: &features.Linux{

@@ -3,7 +3,7 @@ module github.com/wasm-runc/wasm-runc
 go 1.26.0
 
 require (
-	github.com/bytecodealliance/wasmtime-go/v39 v39.0.1
+	github.com/bytecodealliance/wasmtime-go/v42 v42.0.0
 	github.com/containerd/console v1.0.5
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/cyphar/filepath-securejoin v0.7.0

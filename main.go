@@ -25,6 +25,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasm-runc/wasm-runc/wasm"
+	// The compile worker's constructor (compiler.c), which runs before the
+	// Go runtime in the process whose argv[1] is its marker.
+	_ "github.com/wasm-runc/wasm-runc/wasm/compiler"
+	"github.com/wasm-runc/wasm-runc/wasm/engine"
+	"github.com/wasm-runc/wasm-runc/wasm/runner"
 )
 
 // Set by the Makefile.
@@ -51,8 +56,8 @@ func init() {
 			runtime.GOMAXPROCS(1)
 		}
 		libcontainer.Init() // never returns
-	case wasm.RunnerMarker:
-		os.Exit(wasm.RunnerMain(os.Args[2:]))
+	case runner.Marker:
+		os.Exit(runner.Main(os.Args[2:]))
 	}
 }
 
@@ -98,6 +103,10 @@ func newApp(program string) *cli.App {
 		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""},
 		&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
 		&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir(), EnvVars: []string{"WASM_RUNC_CACHE_DIR"}, Usage: "directory of the compiled Wasm module cache (owned by the user running wasm-runc)"},
+		&cli.DurationFlag{Name: "compile-timeout", Value: wasm.DefaultCompileTimeout, EnvVars: []string{"WASM_RUNC_COMPILE_TIMEOUT"}, Usage: "longest a Wasm module's compile (and the wait for other compiles) may take"},
+		&cli.StringFlag{Name: "compile-memory", Value: "2GiB", EnvVars: []string{"WASM_RUNC_COMPILE_MEMORY"}, Usage: "memory a Wasm module's compile may use (its cgroup sits under the container's cgroup parent)"},
+		&cli.IntFlag{Name: "compile-jobs", Value: wasm.DefaultCompileJobs, EnvVars: []string{"WASM_RUNC_COMPILE_JOBS"}, Usage: "Wasm module compiles that may run at once on this host"},
+		&cli.StringFlag{Name: "module-max-size", Value: "256MiB", EnvVars: []string{"WASM_RUNC_MODULE_MAX_SIZE"}, Usage: "largest Wasm module file accepted (.wat text: a sixteenth of it)"},
 	}
 	app.Commands = commands()
 	app.Before = func(c *cli.Context) error {
@@ -203,7 +212,7 @@ func printVersion(c *cli.Context) {
 	}
 	fmt.Fprintln(w, "spec:", specs.Version)
 	fmt.Fprintln(w, "go:", runtime.Version())
-	fmt.Fprintln(w, "wasmtime:", wasm.Version)
+	fmt.Fprintln(w, "wasmtime:", engine.Version)
 	if major, minor, micro := seccomp.Version(); major+minor+micro > 0 {
 		fmt.Fprintf(w, "libseccomp: %d.%d.%d\n", major, minor, micro)
 	}

@@ -69,7 +69,8 @@ docs/wasm.md).`,
 }
 
 // refuseWasmRestore refuses a bundle whose process would run as Wasm: no
-// checkpoint of a Wasm container exists to restore it from.
+// checkpoint of a Wasm container exists to restore it from. It decides as
+// create does (linux.Decide), before CRIU is looked for.
 func refuseWasmRestore(c *cli.Context) error {
 	bundle, err := filepath.Abs(c.String("bundle"))
 	if err != nil {
@@ -79,15 +80,14 @@ func refuseWasmRestore(c *cli.Context) error {
 	if err != nil {
 		return nil // startContainer reports it in runc's words
 	}
-	executor, err := linux.ChooseExecutor(linux.ExecutorOptions{
+	kind, _, err := linux.Decide(linux.ExecutorOptions{
 		Annotations: s.Annotations,
 		Program:     c.App.Name,
 		Rootfs:      spec.RootfsPath(bundle, s),
+		Mounts:      linux.SpecMounts(s, bundle),
 		Process:     s.Process,
-		MemoryLimit: linux.MemoryLimit(s),
-		Cache:       compileCache(c),
 	})
-	if err == nil && executor.Kind() == "wasm" {
+	if err == nil && kind == linux.Wasm {
 		return linux.ErrWasmRestore
 	}
 	return nil

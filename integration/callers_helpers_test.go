@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v42"
 	"golang.org/x/sys/unix"
 )
 

@@ -16,7 +16,7 @@ func criuUnusable() string {
 	if err != nil {
 		return "criu is not installed (apt-get install criu)"
 	}
-	out, err := exec.Command(path, "check").CombinedOutput()
+	out, err := outputTracked(exec.Command(path, "check"), true)
 	if err == nil {
 		return ""
 	}
@@ -26,7 +26,7 @@ func criuUnusable() string {
 			errs = append(errs, strings.TrimSpace(l))
 		}
 	}
-	version, _ := exec.Command(path, "--version").Output()
+	version, _ := outputTracked(exec.Command(path, "--version"), false)
 	return "`criu check` fails (" + strings.Join(strings.Fields(string(version)), " ") + ", kernel " +
 		kernelRelease() + "): " + strings.Join(errs, "; ")
 }

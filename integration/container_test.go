@@ -135,6 +135,12 @@ func leftoverCgroups(id string) []string {
 	rel := filepath.Join(cgroupParent, id)
 	candidates, _ := filepath.Glob(filepath.Join(cgroupMount, "*", rel))
 	candidates = append(candidates, filepath.Join(cgroupMount, rel))
+	// A Wasm container's compile ran in a cgroup beside its own.
+	compile := filepath.Join(cgroupParent, "wasm-runc-compile-"+id+"-*")
+	more, _ := filepath.Glob(filepath.Join(cgroupMount, "*", compile))
+	candidates = append(candidates, more...)
+	more, _ = filepath.Glob(filepath.Join(cgroupMount, compile))
+	candidates = append(candidates, more...)
 	for _, d := range candidates {
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
 			found = append(found, d)

@@ -106,7 +106,7 @@ func resolveBinary() (string, func(), error) {
 		version = strings.TrimSpace(string(b))
 	}
 	commit := "unknown"
-	if out, err := exec.Command("git", "-C", repo, "rev-parse", "--short", "HEAD").Output(); err == nil {
+	if out, err := outputTracked(exec.Command("git", "-C", repo, "rev-parse", "--short", "HEAD"), false); err == nil {
 		commit = strings.TrimSpace(string(out))
 	}
 	ldflags := "-s -w -X main.version=" + version + " -X main.gitCommit=" + commit +
@@ -118,7 +118,7 @@ func resolveBinary() (string, func(), error) {
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	fmt.Fprintln(os.Stderr, "integration: WASM_RUNC_BINARY unset; building", repo)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := outputTracked(cmd, true); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("building the runtime (%s): %v\n%s", strings.Join(cmd.Args, " "), err, out)
 	}

@@ -29,7 +29,7 @@ func buildSdnotify(t *testing.T) string {
 		bin := filepath.Join(dir, "sdnotify")
 		cmd := exec.Command("go", "build", "-o", bin, "./testdata/sdnotify")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := outputTracked(cmd, true); err != nil {
 			sdnotifyErr = &buildError{err: err, out: string(out)}
 			return
 		}

@@ -146,3 +146,16 @@ func processGone(pid int) bool {
 	_, state, ok := procStat(pid)
 	return !ok || state == 'Z' || state == 'X'
 }
+
+// outputTracked is cmd.CombinedOutput (combined) or cmd.Output for tracked
+// commands: an untracked child could be reaped by the orphan reaper before
+// exec.Cmd waits for it ("waitid: no child processes").
+func outputTracked(cmd *exec.Cmd, combined bool) ([]byte, error) {
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if combined {
+		cmd.Stderr = &out
+	}
+	err := runTracked(cmd)
+	return out.Bytes(), err
+}

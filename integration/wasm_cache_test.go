@@ -205,7 +205,7 @@ func testWasmCache(t *testing.T, fx *wasmFixture) {
 	for _, tc := range []struct {
 		name, guest, content, want string
 	}{
-		{"bad_binary_module", "/bad.wasm", "this is not a module\n", "magic header not detected"},
+		{"bad_binary_module", "/bad.wasm", "this is not a module\n", "not a WebAssembly module (no magic number)"},
 		{"truncated_binary_module", "/bad.wasm", "\x00asm\x01\x00\x00\x00\x01\x05", "unexpected end"},
 		{"bad_text_module", "/bad.wat", "(module (func $f (result i32) i64.const 1))\n", "type mismatch"},
 	} {

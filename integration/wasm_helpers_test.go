@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v42"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -38,6 +38,7 @@ func TestWasmRunc(t *testing.T) {
 		{"Resources", testWasmResources},
 		{"Cache", testWasmCache},
 		{"StateAndPs", testWasmStateAndPs},
+		{"Trust", testWasmTrust},
 	} {
 		t.Run(part.name, func(t *testing.T) { part.test(t, fx) })
 	}
@@ -303,7 +304,7 @@ func procCmdline(t *testing.T, pid int) []string {
 // cacheEntries lists the compiled modules in a cache directory.
 func cacheEntries(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := filepath.Glob(filepath.Join(dir, "*.cwasm"))
+	entries, err := filepath.Glob(filepath.Join(dir, "e-*", "*.cwasm"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func buildHelloModule(t *testing.T, repo, out string) {
 	cmd := exec.Command(goTool, "build", "-o", out, "./examples/hello")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
+	if b, err := outputTracked(cmd, true); err != nil {
 		t.Fatalf("building examples/hello for wasip1: %v\n%s", err, b)
 	}
 	t.Logf("built examples/hello for wasip1 in %v", time.Since(start).Round(time.Millisecond))

@@ -22,7 +22,8 @@
 // ---- the verb -------------------------------------------------------------
 
 // main.go's global flags that take a value; the others are booleans.
-static const char *const wr_cg_value_flags[] = {"log", "log-format", "root", "criu", "rootless", "cache-dir"};
+static const char *const wr_cg_value_flags[] = {"log", "log-format", "root", "criu", "rootless", "cache-dir",
+							   "compile-timeout", "compile-memory", "compile-jobs", "module-max-size"};
 static const char *const wr_cg_bool_flags[] = {"debug", "systemd-cgroup"};
 
 const char *const *wr_cg_flags(int value, size_t *n) {

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,7 +164,10 @@ func validateExecProcess(p *specs.Process) error {
 // root as its init sees it (/proc/<pid>/root, mounts included) is where
 // args[0] is looked up, and its current memory limit bounds a module's
 // linear memory.
-func ExecExecutor(c *libcontainer.Container, p *specs.Process, program string, cache *wasm.CompileCache) (Executor, error) {
+//
+// A compile (a module not in the cache) runs with lim, in a transient cgroup
+// beside the container's.
+func ExecExecutor(ctx context.Context, c *libcontainer.Container, p *specs.Process, program string, cache *wasm.CompileCache, lim wasm.CompileLimits, rootless bool) (Executor, error) {
 	st, err := c.State()
 	if err != nil {
 		return nil, err
@@ -173,13 +177,20 @@ func ExecExecutor(c *libcontainer.Container, p *specs.Process, program string, c
 	if cg := st.Config.Cgroups; cg != nil && cg.Resources != nil && cg.Resources.Memory > 0 {
 		memory = cg.Resources.Memory
 	}
-	return ChooseExecutor(ExecutorOptions{
+	if cg := st.Config.Cgroups; cg != nil {
+		lim.Cgroup = CompileCgroup(cg.Path, c.ID(), cg.Systemd, rootless)
+		if cg.Resources != nil {
+			lim.CPUQuota, lim.CPUPeriod = cg.Resources.CpuQuota, cg.Resources.CpuPeriod
+		}
+	}
+	return ChooseExecutor(ctx, ExecutorOptions{
 		Annotations: annotations,
 		Program:     program,
 		Rootfs:      "/proc/" + strconv.Itoa(st.InitProcessPid) + "/root",
 		Process:     p,
 		MemoryLimit: memory,
 		Cache:       cache,
+		Compile:     lim,
 		Exec:        true,
 	})
 }

@@ -123,11 +123,10 @@ func (r *Runner) Run(p *specs.Process) (status int, err error) {
 		}
 		lp.ExtraFiles = append(lp.ExtraFiles, os.NewFile(uintptr(fd), "PreserveFD:"+strconv.Itoa(fd)))
 	}
-	release, err := r.Executor.Prepare(lp)
-	if err != nil {
+	if err := r.Executor.Prepare(lp); err != nil {
 		return -1, err
 	}
-	defer release()
+	defer r.Executor.Close()
 
 	// Listen for signals before the process exists so none is lost.
 	var signals chan os.Signal

@@ -22,15 +22,41 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // wasmMagic opens every binary WebAssembly module.
 var wasmMagic = []byte("\x00asm")
 
-// Module is a Wasm entrypoint found inside a container rootfs.
+// Module is a Wasm entrypoint found in a container's view.
 type Module struct {
-	HostPath  string // absolute host path of the resolved file (inside rootfs)
 	GuestPath string // absolute path inside the container, symlinks resolved
 	Text      bool   // WAT text format (.wat): compiled with wasmtime.Wat2Wasm first
-	// Rootfs is the rootfs the module was found in. When set, CompileCache.Open
-	// re-resolves GuestPath inside it instead of trusting HostPath, so a
-	// symlink swapped in after detection cannot lead outside the rootfs.
+	// Rootfs is the directory the module was found in (the rootfs, or the
+	// source of the bind mount that holds it) and RootPath its path there
+	// ("" means GuestPath). CompileCache.Open resolves RootPath inside
+	// Rootfs again, so a symlink swapped in cannot lead outside.
+	Rootfs   string
+	RootPath string
+	// Dev and Ino identify the file found (0: not recorded). The cache
+	// compiles only that file, and the runner checks that the container
+	// sees that file at GuestPath.
+	Dev, Ino uint64
+}
+
+// Mount is what DetectModuleIn knows of a spec mount: where it lands in the
+// container and, for a bind mount, the host directory or file it shows.
+type Mount struct {
+	Destination string
+	Source      string // host path; "" for a mount that is not a bind (tmpfs, proc, ...)
+}
+
+// View is a container's file system as its process will see it: the rootfs
+// with the spec's mounts over it.
+type View struct {
 	Rootfs string
+	Mounts []Mount
+}
+
+func (m *Module) rootPath() string {
+	if m.RootPath != "" {
+		return m.RootPath
+	}
+	return m.GuestPath
 }
 
 // ErrNotWasm is the cause of NotWasmError.
@@ -63,6 +89,18 @@ func NotWasmError(args0 string) error {
 // errors.Is(err, fs.ErrNotExist) holds (ErrNotFound for a PATH search): in
 // smart mode the caller lets the native path report it in runc's words.
 func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
+	return DetectModuleIn(View{Rootfs: rootfs}, args0, pathEnv, cwd)
+}
+
+// DetectModuleIn is DetectModule in a view with mounts: a path under a
+// mount's destination is looked up in its source (a bind mount) or not
+// found (any other mount hides what the image has there), as the process
+// will see it after libcontainer has mounted everything. The lookup is by
+// longest destination (the later of equal ones); a symlink inside a bind
+// source resolves inside that source. The runner checks in the finished
+// container that it sees the same file (Module.Dev, Module.Ino).
+func DetectModuleIn(v View, args0, pathEnv, cwd string) (*Module, error) {
+	rootfs := v.Rootfs
 	if args0 == "" {
 		return nil, fmt.Errorf("empty process.args[0]: %w", fs.ErrNotExist)
 	}
@@ -74,24 +112,17 @@ func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rootfs: %w", err)
 	}
-	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open rootfs: %w", err)
-	}
-	defer root.Close()
-	realRoot, err := procfs.ProcSelfFdReadlink(root)
-	if err != nil {
-		return nil, fmt.Errorf("resolve rootfs: %w", err)
-	}
+	vr := &viewRoots{view: v, rootfs: rootfs, open: map[string]*rootRef{}}
+	defer vr.close()
 
 	if strings.Contains(args0, "/") {
 		asked := guestAbs(cwd, args0)
-		f, err := openCandidate(root, asked)
+		f, r, err := vr.openCandidate(asked)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", args0, bareErrno(err))
 		}
 		defer f.Close()
-		return inspect(f, asked, realRoot, rootfs)
+		return inspect(f, asked, r)
 	}
 
 	if pathEnv == "" {
@@ -99,6 +130,7 @@ func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
 	}
 	var fallback *os.File
 	var fallbackName string
+	var fallbackRoot *rootRef
 	defer func() {
 		if fallback != nil {
 			fallback.Close()
@@ -109,7 +141,7 @@ func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
 			dir = "."
 		}
 		asked := guestAbs(cwd, path.Join(dir, args0))
-		f, err := openCandidate(root, asked)
+		f, r, err := vr.openCandidate(asked)
 		if err != nil {
 			continue // as exec.LookPath: an unusable entry is skipped
 		}
@@ -120,16 +152,16 @@ func DetectModule(rootfs, args0, pathEnv, cwd string) (*Module, error) {
 		}
 		if st.Mode&0o111 != 0 {
 			defer f.Close()
-			return inspect(f, asked, realRoot, rootfs)
+			return inspect(f, asked, r)
 		}
 		if fallback == nil && looksLikeWasm(f, asked) {
-			fallback, fallbackName = f, asked
+			fallback, fallbackName, fallbackRoot = f, asked, r
 			continue
 		}
 		f.Close()
 	}
 	if fallback != nil {
-		return inspect(fallback, fallbackName, realRoot, rootfs)
+		return inspect(fallback, fallbackName, fallbackRoot)
 	}
 	return nil, fmt.Errorf("%s: %w", args0, ErrNotFound)
 }
@@ -151,6 +183,101 @@ func guestAbs(cwd, p string) string {
 		return path.Clean(p)
 	}
 	return path.Join("/", cwd, p)
+}
+
+// rootRef is a directory a lookup happens in: the rootfs (at guest "/") or
+// a bind mount's source (at its destination).
+type rootRef struct {
+	dir      *os.File // O_PATH
+	real     string   // its host path, symlinks resolved
+	hostPath string   // as given (Module.Rootfs)
+	guest    string   // where it appears in the container
+	file     string   // for a file bind mount: its destination, the only name it has
+}
+
+type viewRoots struct {
+	view   View
+	rootfs string
+	open   map[string]*rootRef
+}
+
+func (v *viewRoots) close() {
+	for _, r := range v.open {
+		r.dir.Close()
+	}
+}
+
+func (v *viewRoots) root(hostPath, guest string) (*rootRef, error) {
+	if r := v.open[hostPath]; r != nil {
+		return r, nil
+	}
+	d, err := os.OpenFile(hostPath, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", hostPath, err)
+	}
+	real, err := procfs.ProcSelfFdReadlink(d)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("resolve %s: %w", hostPath, err)
+	}
+	r := &rootRef{dir: d, real: real, hostPath: hostPath, guest: guest}
+	v.open[hostPath] = r
+	return r, nil
+}
+
+// under reports whether p is dest or below it.
+func under(p, dest string) bool {
+	return dest == "/" || p == dest || strings.HasPrefix(p, dest+"/")
+}
+
+// openCandidate opens guestPath as the container will see it: in the
+// mount that covers it, else in the rootfs.
+func (v *viewRoots) openCandidate(guestPath string) (*os.File, *rootRef, error) {
+	best := -1
+	for i, m := range v.view.Mounts {
+		d := path.Clean("/" + m.Destination)
+		if under(guestPath, d) && (best < 0 || len(d) >= len(path.Clean("/"+v.view.Mounts[best].Destination))) {
+			best = i
+		}
+	}
+	if best < 0 {
+		r, err := v.root(v.rootfs, "/")
+		if err != nil {
+			return nil, nil, err
+		}
+		f, err := openCandidate(r.dir, guestPath)
+		return f, r, err
+	}
+	m := v.view.Mounts[best]
+	dest := path.Clean("/" + m.Destination)
+	if m.Source == "" {
+		return nil, nil, unix.ENOENT // what the image had there is hidden
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(guestPath, dest), "/")
+	var st unix.Stat_t
+	if err := unix.Stat(m.Source, &st); err != nil {
+		return nil, nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		// A file bind mount: the destination is the file.
+		if rest != "" {
+			return nil, nil, unix.ENOTDIR
+		}
+		dr, err := v.root(filepath.Dir(m.Source), path.Dir(dest))
+		if err != nil {
+			return nil, nil, err
+		}
+		r := *dr
+		r.file = dest
+		f, err := openCandidate(r.dir, "/"+filepath.Base(m.Source))
+		return f, &r, err
+	}
+	r, err := v.root(m.Source, dest)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := openCandidate(r.dir, "/"+rest)
+	return f, r, err
 }
 
 // openCandidate opens guestPath inside root for reading. The O_PATH lookup
@@ -177,27 +304,35 @@ func openCandidate(root *os.File, guestPath string) (*os.File, error) {
 // inspect decides from the names and the first bytes whether f is a module.
 // asked is the guest path before symlinks were resolved: an "app.wasm" link
 // to a content-addressed blob still counts by its name.
-func inspect(f *os.File, asked, realRoot, rootfs string) (*Module, error) {
+func inspect(f *os.File, asked string, r *rootRef) (*Module, error) {
 	hostPath, err := procfs.ProcSelfFdReadlink(f)
 	if err != nil {
 		return nil, fmt.Errorf("resolve module path: %w", err)
 	}
-	guest := "/"
-	if hostPath != realRoot {
-		rel, ok := strings.CutPrefix(hostPath, strings.TrimSuffix(realRoot, "/")+"/")
+	inRoot := "/"
+	if hostPath != r.real {
+		rel, ok := strings.CutPrefix(hostPath, strings.TrimSuffix(r.real, "/")+"/")
 		if !ok {
 			// The kernel resolved inside root, so this cannot happen short of
 			// a rename racing us; refuse rather than guess.
-			return nil, fmt.Errorf("module path %q is outside rootfs %q", hostPath, realRoot)
+			return nil, fmt.Errorf("module path %q is outside %q", hostPath, r.real)
 		}
-		guest = "/" + rel
+		inRoot = "/" + rel
+	}
+	guest := path.Join(r.guest, inRoot)
+	if r.file != "" {
+		guest = r.file
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("stat %s: %w", guest, err)
 	}
 	var head [64]byte
 	n, err := f.ReadAt(head[:], 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read %s: %w", guest, err)
 	}
-	m := &Module{HostPath: hostPath, GuestPath: guest, Rootfs: rootfs}
+	m := &Module{GuestPath: guest, Rootfs: r.hostPath, RootPath: inRoot, Dev: st.Dev, Ino: st.Ino}
 	if bytes.HasPrefix(head[:n], wasmMagic) {
 		return m, nil
 	}

@@ -117,8 +117,8 @@ func TestDetectModule(t *testing.T) {
 			if m == nil {
 				t.Fatal("got no module")
 			}
-			if m.GuestPath != tc.guest || m.HostPath != filepath.Join(root, tc.guest) || m.Text != tc.text || m.Rootfs != root {
-				t.Errorf("got %+v, want guest %s host %s text %v", m, tc.guest, filepath.Join(root, tc.guest), tc.text)
+			if m.GuestPath != tc.guest || m.RootPath != tc.guest || m.Text != tc.text || m.Rootfs != root || m.Ino == 0 {
+				t.Errorf("got %+v, want guest %s text %v in %s", m, tc.guest, tc.text, root)
 			}
 		})
 	}
@@ -130,5 +130,41 @@ func TestNotWasmError(t *testing.T) {
 	err := NotWasmError("/bin/sh")
 	if err.Error() != "/bin/sh: not a WebAssembly module" || !errors.Is(err, ErrNotWasm) {
 		t.Errorf("got %q", err)
+	}
+}
+
+// TestDetectModuleInView: a module on a bind-mounted volume is found in the
+// mount's source; a file the image has under a mount destination is hidden
+// by the mount, as the container will see it.
+func TestDetectModuleInView(t *testing.T) {
+	root := t.TempDir()
+	vol := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "data"), 0o755)
+	os.MkdirAll(filepath.Join(root, "tmp"), 0o755)
+	os.WriteFile(filepath.Join(root, "data", "shadowed.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o755)
+	os.WriteFile(filepath.Join(root, "tmp", "gone.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o755)
+	os.WriteFile(filepath.Join(vol, "app.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o755)
+	one := filepath.Join(t.TempDir(), "single.wasm")
+	os.WriteFile(one, []byte("\x00asm\x01\x00\x00\x00"), 0o755)
+	v := View{Rootfs: root, Mounts: []Mount{
+		{Destination: "/data", Source: vol},
+		{Destination: "/tmp"}, // tmpfs
+		{Destination: "/opt/one.wasm", Source: one},
+	}}
+	m, err := DetectModuleIn(v, "/data/app.wasm", "", "/")
+	if err != nil || m == nil || m.GuestPath != "/data/app.wasm" || m.Rootfs != vol || m.RootPath != "/app.wasm" {
+		t.Errorf("volume module: %+v, %v", m, err)
+	}
+	if m, err := DetectModuleIn(v, "./app.wasm", "", "/data"); err != nil || m == nil || m.Rootfs != vol {
+		t.Errorf("relative to a cwd on the volume: %+v, %v", m, err)
+	}
+	if m, err := DetectModuleIn(v, "/data/shadowed.wasm", "", "/"); err == nil {
+		t.Errorf("a file under a bind mount's destination was found: %+v", m)
+	}
+	if m, err := DetectModuleIn(v, "/tmp/gone.wasm", "", "/"); err == nil {
+		t.Errorf("a file under a tmpfs destination was found: %+v", m)
+	}
+	if m, err := DetectModuleIn(v, "/opt/one.wasm", "", "/"); err != nil || m == nil || m.GuestPath != "/opt/one.wasm" {
+		t.Errorf("file bind mount: %+v, %v", m, err)
 	}
 }

@@ -9,9 +9,11 @@
 //	go run ./bench/cmd/abrun -bundle B -rounds 150 -idle 100ms \
 //	    before=/tmp/a/wasm-runc after=/tmp/b/wasm-runc runc=/usr/sbin/runc
 //
-// Every variant gets a private --root under a temporary directory, and
-// WASM_RUNC_CACHE_DIR points all of them at one cache under it (runc and
-// crun ignore it); warm-up starts fill it before measuring.
+// Every variant gets a private --root and a private compiled-module cache
+// (WASM_RUNC_CACHE_DIR, which runc and crun ignore) under a temporary
+// directory: builds with different cache layouts or engines would otherwise
+// evict each other's entries. Warm-up starts fill the caches before
+// measuring.
 package main
 
 import (
@@ -26,7 +28,7 @@ import (
 	"time"
 )
 
-type variant struct{ name, bin, root string }
+type variant struct{ name, bin, root, cache string }
 
 // work holds the state roots and the cache; fatal removes it too.
 var work string
@@ -57,15 +59,14 @@ func main() {
 		if !ok {
 			fatal(fmt.Errorf("%q: want name=binary", a))
 		}
-		vs = append(vs, variant{name, bin, filepath.Join(work, fmt.Sprint("root", i))})
+		vs = append(vs, variant{name, bin, filepath.Join(work, fmt.Sprint("root", i)), filepath.Join(work, fmt.Sprint("cache", i))})
 	}
-	env := append(os.Environ(), "WASM_RUNC_CACHE_DIR="+filepath.Join(work, "cache"))
 	seq := 0
 	start := func(v variant) time.Duration {
 		seq++
 		id := fmt.Sprintf("abrun-%d-%d", os.Getpid(), seq)
 		cmd := exec.Command(v.bin, "--root", v.root, "run", "--bundle", *bundle, id)
-		cmd.Env = env
+		cmd.Env = append(os.Environ(), "WASM_RUNC_CACHE_DIR="+v.cache)
 		cmd.Stderr = os.Stderr
 		t := time.Now()
 		err := cmd.Run()

@@ -1,6 +1,7 @@
-package wasm
+package runner
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,22 +11,24 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasm-runc/wasm-runc/wasm"
 )
 
-func TestRunnerArgs(t *testing.T) {
+func TestArgs(t *testing.T) {
 	for _, tc := range []struct {
-		o    RunnerOptions
+		o    Options
 		want []string
 	}{
-		{RunnerOptions{ModuleFD: 3, Args: []string{"app.wasm"}},
-			[]string{"/proc/self/exe", RunnerMarker, "--module-fd=3", "--", "app.wasm"}},
-		{RunnerOptions{ModuleFD: 7, MemoryLimit: 64 << 20, Args: []string{"/app", "--", "-x", ""}},
-			[]string{"/proc/self/exe", RunnerMarker, "--module-fd=7", "--memory-limit=67108864", "--", "/app", "--", "-x", ""}},
-		{RunnerOptions{ModuleFD: 3, Args: []string{}},
-			[]string{"/proc/self/exe", RunnerMarker, "--module-fd=3", "--"}},
+		{Options{ModuleFD: 3, ModuleSize: 1000, Args: []string{"app.wasm"}},
+			[]string{"/proc/self/exe", Marker, "--module-fd=3", "--module-size=1000", "--", "app.wasm"}},
+		{Options{ModuleFD: 7, ModuleSize: 5, MemoryLimit: 64 << 20, Args: []string{"/app", "--", "-x", ""}},
+			[]string{"/proc/self/exe", Marker, "--module-fd=7", "--module-size=5", "--memory-limit=67108864", "--", "/app", "--", "-x", ""}},
+		{Options{ModuleFD: 3, Args: []string{}},
+			[]string{"/proc/self/exe", Marker, "--module-fd=3", "--module-size=0", "--"}},
 	} {
-		if got := RunnerArgs(tc.o); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("RunnerArgs(%+v) = %q, want %q", tc.o, got, tc.want)
+		if got := Args(tc.o); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Args(%+v) = %q, want %q", tc.o, got, tc.want)
 		}
 	}
 }
@@ -33,7 +36,7 @@ func TestRunnerArgs(t *testing.T) {
 func TestRunnerExitCodes(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		mod    *Module
+		mod    *wasm.Module
 		args   []string
 		code   int
 		stdout string
@@ -80,16 +83,16 @@ func TestRunnerBadArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{RunnerMarker, "--module-fd=3"},            // no "--"
-		{RunnerMarker, "--module-fd=9", "--", "x"}, // fd 9 is not open
-		{RunnerMarker, "--", "x"},                  // no fd
-		{RunnerMarker, "--module-fd=x", "--", "x"}, // not a number
-		{RunnerMarker, "--module-fd=-3", "--", "x"},
-		{RunnerMarker, "--module-fd=3", "--what=1", "--", "x"},
-		{RunnerMarker, "-v", "--module-fd=3", "--", "x"},
+		{Marker, "--module-fd=3", "--module-size=9"},            // no "--"
+		{Marker, "--module-fd=9", "--module-size=9", "--", "x"}, // fd 9 is not open
+		{Marker, "--module-size=9", "--", "x"},                  // no fd
+		{Marker, "--module-fd=3", "--", "x"},                    // no size
+		{Marker, "--module-fd=x", "--module-size=9", "--", "x"}, // not a number
+		{Marker, "--module-fd=-3", "--module-size=9", "--", "x"},
+		{Marker, "--module-fd=3", "--module-size=9", "--what=1", "--", "x"},
+		{Marker, "-v", "--module-fd=3", "--module-size=9", "--", "x"},
 	} {
 		cmd := exec.Command(exe, args...)
-		cmd.Env = []string{"WASM_RUNNER_TEST=1"}
 		out, err := cmd.CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitRunnerFailed ||
 			!strings.HasPrefix(string(out), "wasm-runc: ") || strings.Count(string(out), "\n") != 1 {
@@ -98,7 +101,7 @@ func TestRunnerBadArgs(t *testing.T) {
 	}
 }
 
-func TestRunnerArgsEnvCwd(t *testing.T) {
+func TestArgsEnvCwd(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "data.txt"), []byte("relative read ok\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -140,15 +143,11 @@ func TestRunnerArgsEnvCwd(t *testing.T) {
 }
 
 func TestRunnerStdin(t *testing.T) {
-	f, err := runnerCache(t).Open(goModule(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	e := openEntry(t, goModule(t))
+	defer e.File.Close()
 	exe, _ := os.Executable()
-	cmd := exec.Command(exe, RunnerArgs(RunnerOptions{ModuleFD: 3, Args: []string{"hello", "stdin"}})[1:]...)
-	cmd.Env = []string{"WASM_RUNNER_TEST=1"}
-	cmd.ExtraFiles = []*os.File{f}
+	cmd := exec.Command(exe, Args(Options{ModuleFD: 3, ModuleSize: e.Size, Args: []string{"hello", "stdin"}})[1:]...)
+	cmd.ExtraFiles = []*os.File{e.File}
 	cmd.Stdin = strings.NewReader("line one\nline two\n")
 	out, err := cmd.Output()
 	if err != nil || string(out) != "line one\nline two\n" {
@@ -177,7 +176,7 @@ func TestRunnerProcessTitle(t *testing.T) {
 func TestRunnerSignals(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		mod   *Module
+		mod   *wasm.Module
 		args  []string
 		ready string // stdout line showing the guest is running; "" = wait 300 ms
 		sig   syscall.Signal
@@ -233,56 +232,42 @@ func entryMapped(t *testing.T, pid int, dir string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Contains(string(b), dir+"/") && strings.Contains(string(b), ".cwasm")
+	_ = dir // a detached mount: the path is the entry's, from the mount's root
+	return strings.Contains(string(b), ".cwasm")
 }
 
-// TestRunnerLoadsMapped: the runner maps the entry through /proc/self/fd/N
-// when that leads to its fd's file, and falls back to copying it from the
-// fd when /proc is missing or a file planted at that path is not the fd's
-// (here: a valid entry of another module, which must not run).
+// TestRunnerLoadsMapped: the runner maps its entry (shared page cache) when
+// the fd is a regular file, and copies it when the fd is not one (a pipe
+// here), and both run the module. Nothing in the container's environment
+// chooses between the two.
 func TestRunnerLoadsMapped(t *testing.T) {
-	c := runnerCache(t)
-	if f, err := c.Open(watModule(t, "trap")); err != nil {
-		t.Fatal(err)
-	} else {
-		f.Close()
-	}
-	var trapEntry string
-	l, _ := c.List()
-	for _, e := range l {
-		if f, err := os.Open(e.Path); err == nil {
-			st, _ := f.Stat()
-			f.Close()
-			if st.Size() < 100<<10 { // the tiny WAT entry, not the Go one
-				trapEntry = e.Path
-			}
-		}
-	}
-	planted := t.TempDir()
-	b, err := os.ReadFile(trapEntry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(planted, "3"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e := openEntry(t, goModule(t))
+	defer e.File.Close()
 	for _, tc := range []struct {
 		name   string
-		procFD string // "" = /proc/self/fd/
+		pipe   bool
 		mapped bool
 	}{
-		{"proc", "", true},
-		{"no proc", "/nonexistent/fd/", false},
-		{"planted file", planted + "/", false},
+		{"file", false, true},
+		{"pipe", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var env []string
-			if tc.procFD != "" {
-				env = append(env, "WASM_RUNNER_TEST_PROCFD="+tc.procFD)
+			fd := e.File
+			if tc.pipe {
+				pr, pw, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pr.Close()
+				go func() {
+					io.Copy(pw, io.NewSectionReader(e.File, 0, e.Size))
+					pw.Close()
+				}()
+				fd = pr
 			}
-			r := startRunner(t, goModule(t), 0, "/", env, "hello", "cwd", "sleep", "10")
+			r := startRunnerFD(t, fd, e.Size, "/", nil, "hello", "cwd", "sleep", "10")
 			waitReady(t, r, "cwd=/")
-			mapped := entryMapped(t, r.cmd.Process.Pid, c.Dir)
+			mapped := entryMapped(t, r.cmd.Process.Pid, runnerCache(t).Dir)
 			r.cmd.Process.Signal(syscall.SIGTERM)
 			if code := r.wait(t); code != 128+int(syscall.SIGTERM) {
 				t.Errorf("exit %d; stderr %q", code, r.stderr)

@@ -1,6 +1,6 @@
-// The in-container runner (see doc.go, runner.go). It runs from a C
+// The in-container runner (see runner.go, docs/wasm.md). It runs from a C
 // constructor, before the Go runtime starts, in the process whose argv[1] is
-// RunnerMarker, and never returns: it loads the module from --module-fd,
+// Marker, and never returns: it loads the module from --module-fd,
 // runs its _start with WASI preview1 and _exits with the guest's status.
 // Skipping the Go runtime saves about 1.3 ms per start and 5 MB of PSS per
 // container (docs/performance.md).
@@ -24,192 +24,9 @@
 #include <unistd.h>
 
 #include "runner.h"
-#include "runner_wasmtime.h"
+#include "engine.h"
 
 extern char **environ;
-
-// ---- small strings ----------------------------------------------------
-
-typedef struct {
-	char *s;
-	size_t n, cap;
-} wr_buf;
-
-static void wr_put(wr_buf *b, const char *s, size_t n) {
-	if (b->n + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 256;
-		while (b->n + n + 1 > c)
-			c *= 2;
-		char *p = realloc(b->s, c);
-		if (p == NULL)
-			_exit(WR_EXIT_RUNNER_FAILED);
-		b->s = p;
-		b->cap = c;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-static void wr_puts(wr_buf *b, const char *s) { wr_put(b, s, strlen(s)); }
-
-static char *wr_printf(const char *f, ...) {
-	va_list ap;
-	va_start(ap, f);
-	int n = vsnprintf(NULL, 0, f, ap);
-	va_end(ap);
-	char *s = malloc(n + 1);
-	if (s == NULL)
-		_exit(WR_EXIT_RUNNER_FAILED);
-	va_start(ap, f);
-	vsnprintf(s, n + 1, f, ap);
-	va_end(ap);
-	return s;
-}
-
-// wr_fail writes the runner's one stderr line and exits.
-static void wr_fail(int code, const char *msg) {
-	char *line = wr_printf("wasm-runc: %s\n", msg);
-	size_t n = strlen(line);
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(2, line + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += w;
-	}
-	_exit(code);
-}
-
-// wr_errno is strerror as Go words it (lower-case first letter).
-static char *wr_errno(int e) {
-	char *s = wr_printf("%s", strerror(e));
-	if (s[0] != 0 && isupper((unsigned char)s[0]) && !(s[1] != 0 && isupper((unsigned char)s[1])))
-		s[0] = tolower((unsigned char)s[0]);
-	return s;
-}
-
-// wr_trim_space returns s without leading and trailing white space, in place.
-static char *wr_trim_space(char *s) {
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = 0;
-	return s;
-}
-
-// ---- wasmtime messages (cache.go's wasmtimeMessage and oneLine) --------
-
-// wr_wasmtime_message: the message without anyhow's "Stack backtrace:",
-// trailing spaces and newlines trimmed.
-static char *wr_wasmtime_message(const char *data, size_t size) {
-	char *s = malloc(size + 1);
-	if (s == NULL)
-		_exit(WR_EXIT_RUNNER_FAILED);
-	memcpy(s, data, size);
-	s[size] = 0;
-	char *bt = strstr(s, "\nStack backtrace:");
-	if (bt != NULL)
-		*bt = 0;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n'))
-		s[--n] = 0;
-	return s;
-}
-
-static char *wr_error_message(const wasmtime_error_t *e) {
-	wasm_name_t m;
-	wasmtime_error_message(e, &m);
-	char *s = wr_wasmtime_message(m.data, m.size);
-	wasm_byte_vec_delete(&m);
-	return s;
-}
-
-// wr_cause_number: does line start with "    N: " (anyhow's numbered
-// causes)? Returns the length of that prefix, 0 if not.
-static size_t wr_cause_number(const char *line) {
-	if (strncmp(line, "    ", 4) != 0 || !isdigit((unsigned char)line[4]))
-		return 0;
-	size_t i = 4;
-	while (isdigit((unsigned char)line[i]))
-		i++;
-	return (line[i] == ':' && line[i + 1] == ' ') ? i + 2 : 0;
-}
-
-// wr_fold_part appends part with runs of white space made one space, and
-// "[ " and ", ]" tightened, as oneLine does.
-static void wr_fold_part(wr_buf *out, const char *part) {
-	wr_buf f = {0};
-	const char *p = part;
-	for (;;) {
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == 0)
-			break;
-		const char *w = p;
-		while (*p != 0 && !isspace((unsigned char)*p))
-			p++;
-		if (f.n > 0)
-			wr_put(&f, " ", 1);
-		wr_put(&f, w, p - w);
-	}
-	if (f.s == NULL)
-		return;
-	wr_buf g = {0};
-	for (size_t i = 0; i < f.n; i++) {
-		if (f.s[i] == '[' && f.s[i + 1] == ' ') {
-			wr_put(&g, "[", 1);
-			i++;
-		} else if (f.s[i] == ',' && f.s[i + 1] == ' ' && f.s[i + 2] == ']') {
-			wr_put(&g, "]", 1);
-			i += 2;
-		} else
-			wr_put(&g, &f.s[i], 1);
-	}
-	if (g.s != NULL)
-		wr_puts(out, g.s);
-}
-
-// wr_one_line folds an anyhow report into "message: cause: cause".
-static char *wr_one_line(const char *msg) {
-	wr_buf out = {0};
-	wr_put(&out, "", 0);
-	const char *sep = "\n\nCaused by:\n";
-	const char *c = strstr(msg, sep);
-	char *head = c ? strndup(msg, c - msg) : strdup(msg);
-	wr_fold_part(&out, head);
-	if (c != NULL) {
-		char *causes = strdup(c + strlen(sep));
-		int numbered = wr_cause_number(causes) > 0;
-		wr_buf cur = {0};
-		int have = 0;
-		for (char *line = causes;;) {
-			char *nl = strchr(line, '\n');
-			if (nl != NULL)
-				*nl = 0;
-			size_t k = numbered ? wr_cause_number(line) : 0;
-			if (numbered && k > 0 && have) {
-				wr_puts(&out, ": ");
-				wr_fold_part(&out, cur.s);
-				cur.n = 0;
-				cur.s[0] = 0;
-				have = 0;
-			}
-			if (have)
-				wr_put(&cur, " ", 1);
-			wr_puts(&cur, line + k);
-			have = 1;
-			if (nl == NULL)
-				break;
-			line = nl + 1;
-		}
-		wr_puts(&out, ": ");
-		wr_fold_part(&out, cur.s ? cur.s : "");
-	}
-	return out.s;
-}
 
 // wr_trap_line: the trap's reason without its backtrace, plus the innermost
 // frame when the module kept names.
@@ -252,9 +69,10 @@ static char *wr_trap_line(const wasm_trap_t *trap) {
 	return out.s;
 }
 
+
 // ---- signals ----------------------------------------------------------
 
-// The terminating, catchable signals (doc.go, "Signals"), and 34-64.
+// The terminating, catchable signals (docs/wasm.md, "Signals"), and 34-64.
 static const int wr_signals[] = {
 	SIGHUP,	 SIGINT,  SIGQUIT, SIGABRT,   SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,
 	SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO,	 SIGPWR,  SIGSYS,
@@ -303,7 +121,7 @@ static void wr_exit_if_caught(void) {
 // ---- process title ------------------------------------------------------
 
 // wr_set_title rewrites the argv area in place to the user's args (see
-// doc.go, "Process title") and names the process basename(args[0]).
+// docs/wasm.md, "What state, ps and /proc show") and names the process basename(args[0]).
 static void wr_set_title(int argc, char **argv, int uargc, char **uargv) {
 	if (uargc == 0)
 		return;
@@ -334,15 +152,28 @@ static void wr_set_title(int argc, char **argv, int uargc, char **uargv) {
 
 // ---- arguments ----------------------------------------------------------
 
-// wr_parse reverses RunnerArgs (argv[2:]); it returns the index of "--".
-static int wr_parse(int argc, char **argv, long *fd, long long *limit) {
+// wr_parse reverses Args (runner.go) (argv[2:]); it returns the index of "--".
+// wr_module_path, wr_module_dev, wr_module_ino: --module-path and the
+// file compiled (wr_check_module).
+static const char *wr_module_path;
+static unsigned long long wr_module_dev, wr_module_ino;
+
+static int wr_parse(int argc, char **argv, long *fd, long long *limit, long long *size) {
 	*fd = -1;
 	*limit = 0;
+	*size = -1;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
+		if (strncmp(a, "--module-path=", 14) == 0) {
+			// A copy: wr_set_title rewrites the argv area.
+			wr_module_path = strdup(a + 14);
+			continue;
+		}
 		if (strcmp(a, "--") == 0) {
 			if (*fd < 0)
 				wr_fail(WR_EXIT_RUNNER_FAILED, "missing --module-fd");
+			if (*size < 0)
+				wr_fail(WR_EXIT_RUNNER_FAILED, "missing --module-size");
 			return i;
 		}
 		const char *eq = strchr(a, '=');
@@ -361,6 +192,12 @@ static int wr_parse(int argc, char **argv, long *fd, long long *limit) {
 			*fd = (long)n;
 		} else if (nl == 14 && strncmp(a, "--memory-limit", nl) == 0)
 			*limit = n;
+		else if (nl == 13 && strncmp(a, "--module-size", nl) == 0)
+			*size = n;
+		else if (nl == 12 && strncmp(a, "--module-dev", nl) == 0)
+			wr_module_dev = (unsigned long long)n;
+		else if (nl == 12 && strncmp(a, "--module-ino", nl) == 0)
+			wr_module_ino = (unsigned long long)n;
 		else
 			wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("unknown runner argument \"%s\"", a));
 	}
@@ -370,25 +207,30 @@ static int wr_parse(int argc, char **argv, long *fd, long long *limit) {
 
 // ---- module ---------------------------------------------------------------
 
-// wr_payload_size is the size of wasmtime's bytes in an entry of size bytes:
-// without the trailer when there is one (cache.go).
-static int64_t wr_payload_size(int fd, int64_t size) {
-	unsigned char t[WR_TRAILER_SIZE];
-	if (size < WR_TRAILER_SIZE)
-		return size;
-	if (pread(fd, t, sizeof t, size - WR_TRAILER_SIZE) != (ssize_t)sizeof t ||
-	    memcmp(t, WR_TRAILER_MAGIC, strlen(WR_TRAILER_MAGIC)) != 0)
-		return size;
-	uint64_t n = 0;
-	for (int i = 7; i >= 0; i--)
-		n = n << 8 | t[16 + i];
-	return n == (uint64_t)(size - WR_TRAILER_SIZE) ? size - WR_TRAILER_SIZE : size;
+// wr_check_module: the container, with every mount in place, must see the
+// compiled file at the module's path. The host looked it up through the
+// spec's mounts; a mount it could not follow (a symlink across mounts, a
+// mount made by a hook) would run a file the container does not have there.
+static void wr_check_module(void) {
+	if (wr_module_ino == 0)
+		return;
+	if (wr_module_path == NULL)
+		wr_fail(WR_EXIT_RUNNER_FAILED, "missing --module-path");
+	struct stat st;
+	if (stat(wr_module_path, &st) != 0)
+		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("%s: %s (the container does not see the module that was compiled)",
+							 wr_module_path, wr_errno(errno)));
+	if ((unsigned long long)st.st_dev != wr_module_dev || (unsigned long long)st.st_ino != wr_module_ino)
+		wr_fail(WR_EXIT_RUNNER_FAILED,
+			wr_printf("%s: the container sees another file than the module that was compiled (a mount over it?)",
+				  wr_module_path));
 }
 
-// wr_load deserializes the module from fd (see doc.go: mapped through
-// /proc/self/fd/N when that path leads to fd's inode, copied otherwise) and
-// closes fd. *size is the size of wasmtime's serialized bytes.
-static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *procfd, int64_t *size) {
+// wr_load deserializes the module from fd (mapped through /proc/self/fd/N
+// when that path leads to fd's inode, copied otherwise) and closes fd. size
+// is the size of wasmtime's serialized bytes at the start of the file (the
+// host's cache trailer follows them).
+static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *procfd, int64_t size) {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("read compiled module: fstat: %s", wr_errno(errno)));
@@ -414,7 +256,6 @@ static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *pro
 		}
 		free(path);
 		if (module != NULL) {
-			*size = wr_payload_size(fd, st.st_size);
 			close(fd);
 			return module;
 		}
@@ -428,7 +269,7 @@ static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *pro
 		if (m != MAP_FAILED) {
 			data = m;
 			maplen = st.st_size;
-			len = wr_payload_size(fd, st.st_size);
+			len = size < st.st_size ? size : st.st_size;
 		}
 	}
 	if (data == NULL) {
@@ -448,6 +289,8 @@ static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *pro
 			if (len == cap)
 				data = realloc(data, cap *= 2);
 		}
+		if ((int64_t)len > size)
+			len = size;
 	}
 	wasmtime_error_t *e = wasmtime_module_deserialize(engine, data, len, &module);
 	if (e != NULL)
@@ -457,7 +300,6 @@ static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *pro
 	else
 		free(data);
 	close(fd);
-	*size = len;
 	return module;
 }
 
@@ -536,8 +378,8 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 	// and as PID 1 an unhandled signal would be dropped by the kernel.
 	wr_catch_signals();
 	long fd;
-	long long limit;
-	int dd = wr_parse(argc, argv, &fd, &limit);
+	long long limit, size;
+	int dd = wr_parse(argc, argv, &fd, &limit, &size);
 	int uargc = argc - dd - 1;
 	char **uargv = calloc(uargc + 1, sizeof(char *));
 	if (uargv == NULL)
@@ -546,21 +388,14 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 		uargv[i] = strdup(argv[dd + 1 + i]);
 	wr_set_title(argc, argv, uargc, uargv);
 
-	// The same settings as NewEngine (engine.go): they are part of every
-	// cache key, and wasmtime refuses a module built with others.
-	wasm_config_t *cfg = wasm_config_new();
-	wasmtime_config_epoch_interruption_set(cfg, true);
-	wasmtime_config_strategy_set(cfg, WR_WASMTIME_STRATEGY_CRANELIFT);
-	wasmtime_config_cranelift_opt_level_set(cfg, WR_WASMTIME_OPT_LEVEL_SPEED);
-	wasmtime_config_debug_info_set(cfg, false);
-	wasm_engine_t *engine = wasm_engine_new_with_config(cfg);
+	wasm_engine_t *engine = wasm_engine_new_with_config(wr_engine_config());
 	if (engine == NULL)
 		wr_fail(WR_EXIT_RUNNER_FAILED, "create engine");
 	wr_engine = engine;
 	wr_exit_if_caught();
 
-	int64_t size = 0;
-	wasmtime_module_t *module = wr_load(engine, (int)fd, procfd, &size);
+	wr_check_module();
+	wasmtime_module_t *module = wr_load(engine, (int)fd, procfd, size);
 
 	wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
 	wasmtime_context_t *ctx = wasmtime_store_context(store);
@@ -599,24 +434,10 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 	_exit(0);
 }
 
-// wr_procfd is where the runner reopens its module fd. The runner tests
-// (and only they: WASM_RUNNER_TEST=1) may point it elsewhere with
-// WASM_RUNNER_TEST_PROCFD to exercise the fallback; whatever it names is
-// used only if it is fd's own inode.
-static const char *wr_procfd(char **envp) {
-	const char *test = NULL, *dir = NULL;
-	for (char **e = envp; e != NULL && *e != NULL; e++) {
-		if (strcmp(*e, "WASM_RUNNER_TEST=1") == 0)
-			test = *e;
-		else if (strncmp(*e, "WASM_RUNNER_TEST_PROCFD=", 24) == 0)
-			dir = *e + 24;
-	}
-	return test != NULL && dir != NULL && *dir != 0 ? dir : "/proc/self/fd/";
-}
-
 // glibc passes argc, argv and envp to constructors.
 __attribute__((constructor)) static void wasm_runc_runner_constructor(int argc, char **argv, char **envp) {
 	if (argc < 2 || argv == NULL || argv[1] == NULL || strcmp(argv[1], WR_RUNNER_MARKER) != 0)
 		return;
-	wasm_runc_run(argc, argv, wr_procfd(envp));
+	(void)envp;
+	wasm_runc_run(argc, argv, "/proc/self/fd/");
 }

@@ -1,10 +1,10 @@
-// The part of wasmtime's C API (v39, libwasmtime.a, linked through
-// wasmtime-go) that runner.c uses, declared here because cgo in this package
-// cannot name wasmtime-go's include directory. The declarations are copied
-// from wasmtime-go/v39/build/include (update them with wasmtime-go);
-// TestRunnerWasmtimeHeader compiles them against the real headers.
-#ifndef WASM_RUNC_RUNNER_WASMTIME_H
-#define WASM_RUNC_RUNNER_WASMTIME_H
+// The part of wasmtime's C API (v42, libwasmtime.a, linked through
+// wasmtime-go) that the runner and the compile worker use, declared here
+// because cgo cannot name wasmtime-go's include directory. The declarations
+// follow wasmtime-go/v42/build/include (update them with wasmtime-go);
+// TestWasmtimeHeader compiles them against the real headers.
+#ifndef WASM_RUNC_WASMTIME_H
+#define WASM_RUNC_WASMTIME_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 
 // wasmtime's own types, unless its real headers are included first: the
 // header test (TestRunnerWasmtimeHeader) does that, so the compiler checks
-// every prototype below against v39's, and the asserts at the end check
+// every prototype below against v42's, and the asserts at the end check
 // layouts and constants.
 #ifndef WASMTIME_API_H
 typedef struct wasm_config_t wasm_config_t;
@@ -26,6 +26,14 @@ typedef struct wasmtime_context wasmtime_context_t;
 typedef struct wasmtime_linker wasmtime_linker_t;
 typedef struct wasi_config_t wasi_config_t;
 typedef struct wasmtime_val wasmtime_val_t;
+typedef struct wasmtime_instance_pre wasmtime_instance_pre_t;
+typedef struct wasm_exporttype_t wasm_exporttype_t;
+typedef struct wasm_externtype_t wasm_externtype_t;
+typedef uint8_t wasm_externkind_t;
+typedef struct wasm_exporttype_vec_t {
+	size_t size;
+	wasm_exporttype_t **data;
+} wasm_exporttype_vec_t;
 
 typedef char wasm_byte_t;
 typedef struct wasm_byte_vec_t {
@@ -60,9 +68,10 @@ typedef uint8_t wasmtime_extern_kind_t;
 #define WR_WASI_PERMS_READ 1  /* WASMTIME_WASI_{DIR,FILE}_PERMS_READ */
 #define WR_WASI_PERMS_WRITE 2 /* WASMTIME_WASI_{DIR,FILE}_PERMS_WRITE */
 #define WR_WASMTIME_EXTERN_FUNC 0 /* WASMTIME_EXTERN_FUNC */
+#define WR_WASM_EXTERN_FUNC 0 /* WASM_EXTERN_FUNC */
 
 // wasmtime_extern_t with its union replaced by the func member and room for
-// the largest other member (24 bytes in v39).
+// the largest other member (24 bytes in v42).
 typedef struct wr_extern {
 	wasmtime_extern_kind_t kind;
 	union {
@@ -118,6 +127,21 @@ wasmtime_error_t *wasmtime_linker_instantiate(const wasmtime_linker_t *linker, w
 					      wasm_trap_t **trap);
 bool wasmtime_instance_export_get(wasmtime_context_t *store, const wasmtime_instance_t *instance,
 				  const char *name, size_t name_len, WR_EXPORT_ITEM *item);
+void wasm_engine_delete(wasm_engine_t *);
+wasmtime_error_t *wasmtime_wat2wasm(const char *wat, size_t wat_len, wasm_byte_vec_t *ret);
+wasmtime_error_t *wasmtime_module_new(wasm_engine_t *engine, const uint8_t *wasm, size_t wasm_len,
+				      wasmtime_module_t **ret);
+void wasmtime_module_delete(wasmtime_module_t *m);
+wasmtime_error_t *wasmtime_module_serialize(wasmtime_module_t *module, wasm_byte_vec_t *ret);
+void wasmtime_module_exports(const wasmtime_module_t *module, wasm_exporttype_vec_t *out);
+void wasm_exporttype_vec_delete(wasm_exporttype_vec_t *);
+const wasm_name_t *wasm_exporttype_name(const wasm_exporttype_t *);
+const wasm_externtype_t *wasm_exporttype_type(const wasm_exporttype_t *);
+wasm_externkind_t wasm_externtype_kind(const wasm_externtype_t *);
+wasmtime_error_t *wasmtime_linker_instantiate_pre(const wasmtime_linker_t *linker, const wasmtime_module_t *module,
+						  wasmtime_instance_pre_t **instance_pre);
+void wasmtime_instance_pre_delete(wasmtime_instance_pre_t *instance_pre);
+void wasmtime_linker_delete(wasmtime_linker_t *linker);
 wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *store, const wasmtime_func_t *func,
 				     const wasmtime_val_t *args, size_t nargs, wasmtime_val_t *results,
 				     size_t nresults, wasm_trap_t **trap);
@@ -131,6 +155,7 @@ _Static_assert(WR_WASMTIME_OPT_LEVEL_SPEED == WASMTIME_OPT_LEVEL_SPEED, "opt lev
 _Static_assert(WR_WASI_PERMS_READ == WASMTIME_WASI_DIR_PERMS_READ && WR_WASI_PERMS_READ == WASMTIME_WASI_FILE_PERMS_READ, "read perms");
 _Static_assert(WR_WASI_PERMS_WRITE == WASMTIME_WASI_DIR_PERMS_WRITE && WR_WASI_PERMS_WRITE == WASMTIME_WASI_FILE_PERMS_WRITE, "write perms");
 _Static_assert(WR_WASMTIME_EXTERN_FUNC == WASMTIME_EXTERN_FUNC, "extern kind");
+_Static_assert(WR_WASM_EXTERN_FUNC == WASM_EXTERN_FUNC, "wasm extern kind");
 #endif
 
 #endif

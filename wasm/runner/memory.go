@@ -1,4 +1,4 @@
-package wasm
+package runner
 
 // linearMemoryLimit is the most linear memory a guest may have when the
 // container's memory limit is limit and its compiled module is cwasmSize
@@ -13,7 +13,7 @@ func linearMemoryLimit(limit, cwasmSize int64) int64 {
 	return l
 }
 
-// memoryHeadroom: see doc.go, "Memory", for the measurements behind it.
+// memoryHeadroom: see docs/wasm.md, "Memory", for the measurements behind it.
 func memoryHeadroom(limit, cwasmSize int64) int64 {
 	return 8<<20 + cwasmSize + limit/64
 }

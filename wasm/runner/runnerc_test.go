@@ -1,4 +1,4 @@
-package wasm
+package runner
 
 import (
 	"fmt"
@@ -16,13 +16,11 @@ func TestRunnerConstants(t *testing.T) {
 		name    string
 		c, goes any
 	}{
-		{"WR_RUNNER_MARKER", cRunnerMarker, RunnerMarker},
+		{"WR_RUNNER_MARKER", cRunnerMarker, Marker},
 		{"WR_EXIT_TRAP", cExitTrap, ExitTrap},
 		{"WR_EXIT_RUNNER_FAILED", cExitRunnerFailed, ExitRunnerFailed},
 		{"WR_EXIT_INVALID_STATUS", cExitInvalidStatus, ExitInvalidStatus},
 		{"WR_SIGNAL_GRACE_MS", time.Duration(cSignalGraceMS) * time.Millisecond, signalGrace},
-		{"WR_TRAILER_MAGIC", cTrailerMagic, trailerMagic},
-		{"WR_TRAILER_SIZE", cTrailerSize, trailerSize},
 		{"WR_MEMORY_HEADROOM_BASE", int64(cMemoryHeadroomBase), memoryHeadroom(0, 0)},
 	} {
 		if fmt.Sprint(c.c) != fmt.Sprint(c.goes) {

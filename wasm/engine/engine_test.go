@@ -1,4 +1,4 @@
-package wasm
+package engine
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 
 // TestVersion keeps Version in step with the wasmtime-go module required.
 func TestVersion(t *testing.T) {
-	b, err := os.ReadFile("../go.mod")
+	b, err := os.ReadFile("../../go.mod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +25,11 @@ func TestVersion(t *testing.T) {
 }
 
 func TestEngineFingerprint(t *testing.T) {
-	fp := EngineFingerprint()
+	fp := Fingerprint()
 	if !strings.Contains(fp, "wasmtime="+Version) || !strings.Contains(fp, "epoch-interruption=on") {
 		t.Errorf("fingerprint %q", fp)
 	}
-	if EngineFingerprint() != fp {
+	if Fingerprint() != fp {
 		t.Error("fingerprint not stable")
 	}
 }

@@ -1,4 +1,4 @@
-package wasm
+package engine
 
 import "testing"
 
@@ -12,8 +12,8 @@ func TestOneLine(t *testing.T) {
 		{"expected valid module field\n     --> <anon>:1:10\n      |\n    1 | (module (fnuc))\n      |          ^",
 			"expected valid module field --> <anon>:1:10 | 1 | (module (fnuc)) | ^"},
 	} {
-		if got := oneLine(tc.in); got != tc.want {
-			t.Errorf("oneLine(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		if got := Fold(tc.in); got != tc.want {
+			t.Errorf("Fold(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -1,0 +1,169 @@
+package compiler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var testLimits = Limits{Timeout: 60 * time.Second, Memory: 1 << 30, MaxInput: 64 << 20, MaxOutput: 256 << 20}
+
+const helloWat = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")))`
+
+func compileText(t *testing.T, src string, text bool, lim Limits) ([]byte, error) {
+	t.Helper()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "m")
+	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out, err := os.Create(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	err = Compile(context.Background(), f, out, text, lim)
+	b, _ := os.ReadFile(out.Name())
+	return b, err
+}
+
+func TestCompile(t *testing.T) {
+	b, err := compileText(t, helloWat, true, testLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "\x7fELF") {
+		t.Fatalf("output does not start with an ELF header: %q", b[:min(len(b), 16)])
+	}
+}
+
+// TestCompileRejects: every refusal is one line naming the cause, and
+// image text in it is capped and escaped.
+func TestCompileRejects(t *testing.T) {
+	long := `(module (import "env" "` + strings.Repeat("x", 3000) + `\1b[31m" (func)) (func (export "_start")))`
+	for _, tc := range []struct {
+		name, src string
+		text      bool
+		lim       Limits
+		want      string
+	}{
+		{"bad wat", "(module (fnuc))", true, testLimits, "parse WAT: expected valid module field"},
+		{"not wasm", "#!/bin/sh\n", false, testLimits, "not a WebAssembly module"},
+		{"component", "\x00asm\x0d\x00\x01\x00", false, testLimits, "is a WebAssembly component"},
+		{"missing import", `(module (import "env" "nope" (func)) (func (export "_start")))`, true, testLimits, "link: unknown import: `env::nope` has not been defined"},
+		{"no _start", `(module (func (export "main")))`, true, testLimits, "module has no _start function"},
+		{"too large", helloWat, true, Limits{Timeout: time.Minute, Memory: 1 << 30, MaxInput: 10, MaxOutput: 1 << 20}, "bytes is more than the 10 this runtime accepts"},
+		{"output too large", helloWat, true, Limits{Timeout: time.Minute, Memory: 1 << 30, MaxInput: 1 << 20, MaxOutput: 1000}, "compiled module too large"},
+		{"long escaped", long, true, testLimits, "more bytes)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := compileText(t, tc.src, tc.text, tc.lim)
+			var re *RejectedError
+			if !errors.As(err, &re) {
+				t.Fatalf("err = %v (%T), want a RejectedError", err, err)
+			}
+			if !strings.Contains(re.Reason, tc.want) {
+				t.Errorf("reason %q does not contain %q", re.Reason, tc.want)
+			}
+			if len(re.Reason) > 700 || strings.ContainsAny(re.Reason, "\n\x1b") {
+				t.Errorf("reason not capped or not escaped (%d bytes): %q", len(re.Reason), re.Reason)
+			}
+		})
+	}
+}
+
+// bombWat is one function with n live locals and a long chain of adds: a
+// Cranelift compile that takes minutes and gigabytes.
+func bombWat(locals, adds int) string {
+	var b strings.Builder
+	b.WriteString("(module (func $f (param $p i64) (result i64)")
+	for i := 0; i < locals; i++ {
+		fmt.Fprintf(&b, " (local $l%d i64)", i)
+	}
+	for i := 0; i < locals; i++ {
+		fmt.Fprintf(&b, " (local.set $l%d (i64.mul (local.get $p) (i64.const %d)))", i, i+3)
+	}
+	for i := 0; i < adds; i++ {
+		fmt.Fprintf(&b, " (local.set $l%d (i64.add (local.get $l%d) (local.get $l%d)))", i%locals, (i*7+1)%locals, (i*13+5)%locals)
+	}
+	b.WriteString(" (local.get $l0)")
+	for i := 1; i < locals; i++ {
+		fmt.Fprintf(&b, " (i64.add (local.get $l%d))", i)
+	}
+	b.WriteString(`) (func (export "_start") (drop (call $f (i64.const 3)))))`)
+	return b.String()
+}
+
+func TestCompileDeadline(t *testing.T) {
+	lim := testLimits
+	lim.Timeout = 2 * time.Second
+	start := time.Now()
+	_, err := compileText(t, bombWat(2000, 40000), true, lim)
+	var re *RejectedError
+	if !errors.As(err, &re) || !strings.Contains(re.Reason, "compile deadline") {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+	t.Logf("refused after %v: %s", time.Since(start).Round(time.Millisecond), re.Reason)
+}
+
+func TestCompileMemory(t *testing.T) {
+	lim := testLimits
+	lim.Memory = 64 << 20
+	_, err := compileText(t, bombWat(2000, 40000), true, lim)
+	var re *RejectedError
+	if !errors.As(err, &re) || !strings.Contains(re.Reason, "out of memory") {
+		t.Fatalf("err = %v, want out of memory", err)
+	}
+}
+
+func TestCompileCancel(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "m.wat")
+	os.WriteFile(in, []byte(bombWat(2000, 40000)), 0o644)
+	f, _ := os.Open(in)
+	defer f.Close()
+	out, _ := os.Create(filepath.Join(dir, "out"))
+	defer out.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := Compile(ctx, f, out, true, testLimits); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's", err)
+	}
+}
+
+// TestCompileCgroup: the worker runs in the transient cgroup, whose memory
+// limit ends a compile bomb, and the cgroup is gone afterwards.
+func TestCompileCgroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root for cgroups (euid %d)", os.Geteuid())
+	}
+	lim := testLimits
+	lim.Cgroup = fmt.Sprintf("/wasm-runc-compile-test-%d", os.Getpid())
+	lim.Memory = 48 << 20
+	_, err := compileText(t, bombWat(2000, 40000), true, lim)
+	var re *RejectedError
+	if !errors.As(err, &re) || !strings.Contains(re.Reason, "out of memory") {
+		t.Fatalf("err = %v, want out of memory", err)
+	}
+	for _, d := range []string{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"} {
+		if _, err := os.Stat(d + lim.Cgroup); !os.IsNotExist(err) {
+			t.Errorf("%s%s left behind (%v)", d, lim.Cgroup, err)
+		}
+	}
+	if _, err := compileText(t, helloWat, true, lim); err != nil {
+		t.Fatalf("a small module in the same limits: %v", err)
+	}
+}
