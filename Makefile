@@ -51,7 +51,9 @@ test-integration: build
 # fuzz runs each fuzz target for FUZZTIME (their committed corpora under
 # */testdata/fuzz/ also run with every `go test`). A target is PACKAGE:NAME.
 FUZZTIME     ?= 10s
-FUZZ_TARGETS ?= ./spec:FuzzParse ./spec:FuzzRelax ./spec:FuzzWasmMode
+FUZZ_TARGETS ?= ./spec:FuzzParse ./spec:FuzzRelax ./spec:FuzzWasmMode \
+                ./wasm:FuzzDetectModule ./wasm:FuzzVerifyEntry ./wasm:FuzzReadIndex \
+                ./wasm/engine:FuzzFold
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz: $$t for $(FUZZTIME)"; \
