@@ -153,7 +153,7 @@ func buildTestProgram(t *testing.T, name string) string {
 	bin := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-o", bin, "./testdata/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := outputTracked(cmd, true); err != nil {
 		os.RemoveAll(dir)
 		t.Skipf("precondition: a Go toolchain to build testdata/%s statically: %v: %s", name, err, out)
 	}
