@@ -43,7 +43,8 @@ test: deps build
 	./conformance/run.sh $(CURDIR)/$(BINARY)
 	./scripts/fuzz.sh 5s
 
-# fuzz runs every fuzz target for FUZZTIME on top of its committed corpus.
+# fuzz runs every fuzz target (each func FuzzX in a _test.go) for FUZZTIME on
+# top of its committed corpus (testdata/fuzz/, which every go test runs too).
 FUZZTIME ?= 10s
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)

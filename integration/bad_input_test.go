@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,6 +57,38 @@ func TestCreateBadInput(t *testing.T) {
 		{"invalid_id", func(t *testing.T, bundle, id string) string {
 			return "bad id"
 		}, "invalid container ID format"},
+		// Beyond runc, which creates both (docs/security.md).
+		{"invalid_oci_version", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Version = "not-a-version"
+			writeSpec(t, bundle, s)
+			return id
+		}, `invalid ociVersion "not-a-version"`},
+		{"no_oci_version", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Version = ""
+			writeSpec(t, bundle, s)
+			return id
+		}, "ociVersion must be specified"},
+		{"unsupported_oci_version", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Version = "2.0.0"
+			writeSpec(t, bundle, s)
+			return id
+		}, `unsupported ociVersion "2.0.0"`},
+		{"uid_mappings_without_userns", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			writeSpec(t, bundle, s)
+			return id
+		}, "user namespace mappings specified, but user namespace isn't enabled in the config"},
+		{"gid_mappings_without_userns", func(t *testing.T, bundle, id string) string {
+			s := defaultSpec(id)
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			writeSpec(t, bundle, s)
+			return id
+		}, "user namespace mappings specified, but user namespace isn't enabled in the config"},
 		{"rlimit_above_hard_limit", func(t *testing.T, bundle, id string) string {
 			// No CAP_SYS_RESOURCE here: raising a hard limit fails in init.
 			s := defaultSpec(id)
@@ -71,7 +104,8 @@ func TestCreateBadInput(t *testing.T) {
 			id = tc.prepare(t, bundle, id)
 			mountsBefore := mountsUnder(t, bundle)
 
-			res := rt.run(t, "create", "--bundle", bundle, id)
+			logFile := filepath.Join(t.TempDir(), "log.json")
+			res := rt.runWith(t, cmdOpts{logFile: logFile}, "create", "--bundle", bundle, id)
 			t.Logf("stderr: %s", strings.TrimSpace(res.stderr))
 			if res.code != 1 {
 				t.Errorf("want exit 1; got %s", res)
@@ -82,6 +116,7 @@ func TestCreateBadInput(t *testing.T) {
 			if n := strings.Count(strings.TrimSpace(res.stderr), "\n"); n != 0 {
 				t.Errorf("want one error line; got %d: %q", n+1, res.stderr)
 			}
+			assertOneErrorLine(t, logFile, strings.TrimSpace(res.stderr))
 			if res.code == 0 {
 				rt.run(t, "delete", "--force", id)
 			}
@@ -192,5 +227,37 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("want exit %d and %q; got %s", tc.code, tc.want, res)
 			}
 		})
+	}
+}
+
+// assertOneErrorLine checks a --log-format json file: JSON lines, exactly one
+// at level "error", the last one, whose message is msg (what stderr said).
+func assertOneErrorLine(t *testing.T, logFile, msg string) {
+	t.Helper()
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Errorf("log file: %v", err)
+		return
+	}
+	var errs []string
+	var last map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+			continue
+		}
+		if entry["level"] == "error" {
+			m, _ := entry["msg"].(string)
+			errs = append(errs, m)
+		}
+		last = entry
+	}
+	if len(errs) != 1 || last["level"] != "error" {
+		t.Errorf("want one error line, the last; got %q", b)
+		return
+	}
+	if errs[0] != msg {
+		t.Errorf("log error %q; stderr said %q", errs[0], msg)
 	}
 }

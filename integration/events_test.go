@@ -2,7 +2,9 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -125,11 +127,23 @@ func TestEventsLikeReference(t *testing.T) {
 func TestEventsInterval(t *testing.T) {
 	rt := newRuntime(t)
 	c := runningContainer(t, rt, sleeper)
-	res := rt.runWith(t, cmdOpts{timeout: 1500 * time.Millisecond}, "events", "--interval", "200ms", c.id)
-	events := decodeEvents(t, res.stdout)
-	if len(events) < 3 {
-		t.Fatalf("want at least 3 stats events in 1.5s at 200ms; got %d: %s", len(events), res)
+	// Wait for the events rather than count them in a fixed time: a loaded
+	// machine may take most of a second just to start the command.
+	cmd, outs := rt.command(t, cmdOpts{}, "events", "--interval", "200ms", c.id)
+	if err := startTracked(cmd); err != nil {
+		t.Fatal(err)
 	}
+	var out string
+	ok := eventually(commandTimeout/2, func() bool {
+		out, _ = readFileString(outs.stdout.Name())
+		return strings.Count(out, "\n") >= 3
+	})
+	_ = cmd.Process.Kill()
+	res := outs.result(cmd, waitTracked(cmd))
+	if !ok {
+		t.Fatalf("want 3 stats events at 200ms; got %s", res)
+	}
+	events := decodeEvents(t, res.stdout)
 	for _, e := range events {
 		if e.Type != "stats" || e.ID != c.id || e.Data == nil {
 			t.Fatalf("bad event %+v", e)
@@ -148,7 +162,13 @@ func TestEventsOOM(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() { done <- outs.result(cmd, waitTracked(cmd)) }()
-	time.Sleep(300 * time.Millisecond) // events registers for OOM notifications
+	// events listens for OOM notifications once it holds the cgroup's
+	// memory.oom_control (v1; registered with an eventfd right after) or an
+	// inotify fd (v2; the Go runtime has none). A fixed sleep would race a
+	// loaded machine.
+	if !eventually(commandTimeout/2, func() bool { return listensForOOM(cmd.Process.Pid) }) {
+		t.Fatal("events never opened memory.oom_control or an inotify fd")
+	}
 	res := execIn(t, rt, c.id, "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
 	if res.code != 137 {
 		t.Fatalf("64M allocation under a 16M limit: want exit 137; got %s", res)
@@ -218,4 +238,18 @@ func sortedKeys(m map[string]any) []string {
 func readFileString(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// listensForOOM reports whether process pid holds a cgroup v1
+// memory.oom_control or an inotify fd.
+func listensForOOM(pid int) bool {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		link, _ := os.Readlink(filepath.Join(dir, e.Name()))
+		if strings.HasSuffix(link, "/memory.oom_control") || link == "anon_inode:inotify" {
+			return true
+		}
+	}
+	return false
 }

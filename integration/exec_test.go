@@ -161,13 +161,11 @@ func TestExecDetach(t *testing.T) {
 	rt := newRuntime(t)
 	c := runningContainer(t, rt, sleeper)
 	dir := t.TempDir()
-	start := time.Now()
+	// Returning at all proves it: a runtime that waited for sleep 30 would
+	// be killed at commandTimeout, and the process would be gone.
 	res := rt.runWith(t, cmdOpts{dir: dir}, "exec", "--detach", "--pid-file", "exec.pid", c.id, "sleep", "30")
 	if res.code != 0 {
 		t.Fatalf("%s", res)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("exec --detach took %v", d)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "exec.pid"))
 	if err != nil {

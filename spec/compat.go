@@ -12,12 +12,16 @@ import (
 // and only where the adjustment changes nothing the container can observe.
 // It returns one note per change, for the debug log.
 //
-//   - A seccomp profile that never names statx gets statx allowed.
-//     libcontainer's own init calls statx (STATX_MNT_ID, to check /proc is not
-//     overmounted) after the filter is loaded, so older profiles, written
-//     before statx existed, make every create fail with ENOSYS. statx tells
-//     a process nothing that fstatat does not, and profiles that deny it by
-//     name are left alone.
+//   - A seccomp profile that never names statx, but allows newfstatat
+//     (and fstatat64, when it lists a 32-bit architecture) without
+//     conditions, gets statx with their action. libcontainer's
+//     own init calls statx (STATX_MNT_ID, to check /proc is not overmounted)
+//     after the filter is loaded, so older profiles, written before statx
+//     existed, make every create fail with ENOSYS. statx tells a process
+//     nothing that newfstatat does not (both stat a path or, with
+//     AT_EMPTY_PATH, an fd), so the profile allows nothing new. A profile
+//     that names statx, or does not allow newfstatat everywhere, is left
+//     alone: what it denies stays denied.
 //   - FIFO device nodes get major:minor 0:0: mknod ignores the numbers of a
 //     FIFO, and libcontainer rejects the node when they differ from the
 //     node's (always 0:0).
@@ -26,7 +30,7 @@ import (
 func Relax(s *specs.Spec) []string {
 	var notes []string
 	if s.Linux != nil && s.Linux.Seccomp != nil && allowStatx(s.Linux.Seccomp) {
-		notes = append(notes, "seccomp: allowed statx, which the profile does not name")
+		notes = append(notes, "seccomp: allowed statx, which the profile does not name, as it allows newfstatat")
 	}
 	if s.Linux != nil {
 		for i := range s.Linux.Devices {
@@ -55,17 +59,61 @@ func Relax(s *specs.Spec) []string {
 	return notes
 }
 
+// allowStatx adds a rule for statx when the profile already lets every call
+// of the stat family that statx replaces through, and reports whether it did.
 func allowStatx(p *specs.LinuxSeccomp) bool {
-	if p.DefaultAction == specs.ActAllow || p.DefaultAction == specs.ActLog {
-		return false
+	if permits(p.DefaultAction) {
+		return false // statx is allowed already, unless a rule names it
 	}
+	replaced := []string{"newfstatat"}
+	if slices.ContainsFunc(p.Architectures, func(a specs.Arch) bool { return !statsWithNewfstatat(a) }) {
+		replaced = append(replaced, "fstatat64")
+	}
+	var action specs.LinuxSeccompAction
+	found := map[string]bool{}
 	for _, sc := range p.Syscalls {
 		if slices.Contains(sc.Names, "statx") {
 			return false
 		}
+		if !slices.ContainsFunc(sc.Names, func(n string) bool { return slices.Contains(replaced, n) }) {
+			continue
+		}
+		// A condition, or rules with different actions, mean some calls
+		// are not allowed, or not in the same way: statx could reach them.
+		if len(sc.Args) > 0 || !permits(sc.Action) || (action != "" && action != sc.Action) {
+			return false
+		}
+		action = sc.Action
+		for _, n := range sc.Names {
+			found[n] = true
+		}
 	}
-	p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"statx"}, Action: specs.ActAllow})
+	for _, n := range replaced {
+		if !found[n] {
+			return false // it falls to the default action: denied
+		}
+	}
+	p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"statx"}, Action: action})
 	return true
+}
+
+// statsWithNewfstatat reports whether a seccomp architecture's ABI stats
+// paths with newfstatat. The others (32-bit ABIs, and any this list does not
+// know) are taken to use fstatat64: requiring it too can only keep statx
+// denied, never allow it where it was not.
+func statsWithNewfstatat(a specs.Arch) bool {
+	switch a {
+	case specs.ArchX86_64, specs.ArchX32, specs.ArchAARCH64, specs.ArchMIPS64,
+		specs.ArchMIPSEL64, specs.ArchPPC64, specs.ArchPPC64LE, specs.ArchS390X,
+		specs.ArchPARISC64, specs.ArchRISCV64:
+		return true
+	}
+	return false
+}
+
+// permits reports whether a seccomp action lets the call run.
+func permits(a specs.LinuxSeccompAction) bool {
+	return a == specs.ActAllow || a == specs.ActLog
 }
 
 func isBind(m *specs.Mount) bool {

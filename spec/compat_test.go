@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -8,28 +9,65 @@ import (
 )
 
 func TestRelaxSeccompStatx(t *testing.T) {
+	allow := func(names ...string) specs.LinuxSyscall {
+		return specs.LinuxSyscall{Names: names, Action: specs.ActAllow}
+	}
+	deny := func(names ...string) specs.LinuxSyscall {
+		return specs.LinuxSyscall{Names: names, Action: specs.ActErrno}
+	}
+	profile := func(def specs.LinuxSeccompAction, rules ...specs.LinuxSyscall) specs.LinuxSeccomp {
+		return specs.LinuxSeccomp{DefaultAction: def, Syscalls: rules}
+	}
+	withArch := func(p specs.LinuxSeccomp, arches ...specs.Arch) specs.LinuxSeccomp {
+		p.Architectures = arches
+		return p
+	}
+	oneArg := []specs.LinuxSeccompArg{{Index: 2, Value: 0x1000, Op: specs.OpEqualTo}}
 	for _, tc := range []struct {
 		name    string
 		profile specs.LinuxSeccomp
-		allowed bool
+		want    specs.LinuxSeccompAction // of the added rule; "" for none
 	}{
-		{"deny by default, statx unnamed", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}}, true},
-		{"statx denied by name", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"statx"}, Action: specs.ActErrno}}}, false},
-		{"allow by default", specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, false},
+		// The profiles of old callers: an allow-list with the stat family.
+		{"stat family allowed", profile(specs.ActErrno, allow("read", "fstat", "newfstatat")), specs.ActAllow},
+		{"stat family logged", profile(specs.ActKill, specs.LinuxSyscall{Names: []string{"newfstatat"}, Action: specs.ActLog}), specs.ActLog},
+		{"x86_64 only", withArch(profile(specs.ActErrno, allow("newfstatat")), specs.ArchX86_64), specs.ActAllow},
+		{"x86 too, both allowed", withArch(profile(specs.ActErrno, allow("newfstatat"), allow("fstatat64")), specs.ArchX86_64, specs.ArchX86, specs.ArchX32), specs.ActAllow},
+		// Profiles that deny statx, by name or by default: left alone.
+		{"statx unnamed, stat family unnamed", profile(specs.ActErrno, allow("read")), ""},
+		{"only fstat allowed", profile(specs.ActErrno, allow("read", "fstat")), ""},
+		{"statx denied by name", profile(specs.ActErrno, allow("newfstatat"), deny("statx")), ""},
+		{"statx allowed with conditions", profile(specs.ActErrno, allow("newfstatat"), specs.LinuxSyscall{Names: []string{"statx"}, Action: specs.ActAllow, Args: oneArg}), ""},
+		{"newfstatat with conditions", profile(specs.ActErrno, specs.LinuxSyscall{Names: []string{"newfstatat"}, Action: specs.ActAllow, Args: oneArg}), ""},
+		{"newfstatat denied by name", profile(specs.ActAllow, deny("newfstatat")), ""},
+		{"newfstatat allowed and denied", profile(specs.ActErrno, allow("newfstatat"), specs.LinuxSyscall{Names: []string{"newfstatat"}, Action: specs.ActErrno, Args: oneArg}), ""},
+		{"newfstatat allowed and logged", profile(specs.ActErrno, allow("newfstatat"), specs.LinuxSyscall{Names: []string{"newfstatat"}, Action: specs.ActLog}), ""},
+		{"newfstatat traced", profile(specs.ActErrno, specs.LinuxSyscall{Names: []string{"newfstatat"}, Action: specs.ActTrace}), ""},
+		{"x86 too, fstatat64 denied", withArch(profile(specs.ActErrno, allow("newfstatat")), specs.ArchX86_64, specs.ArchX86), ""},
+		{"unknown arch", withArch(profile(specs.ActErrno, allow("newfstatat")), specs.ArchX86_64, "SCMP_ARCH_NEW"), ""},
+		// statx is allowed already.
+		{"allow by default", profile(specs.ActAllow), ""},
+		{"log by default", profile(specs.ActLog, allow("newfstatat")), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.profile
-			before := len(p.Syscalls)
-			Relax(&specs.Spec{Linux: &specs.Linux{Seccomp: &p}})
-			got := len(p.Syscalls) > before
-			if got != tc.allowed {
-				t.Fatalf("statx rule added = %v, want %v (%+v)", got, tc.allowed, p.Syscalls)
-			}
-			if got {
-				last := p.Syscalls[len(p.Syscalls)-1]
-				if !slices.Equal(last.Names, []string{"statx"}) || last.Action != specs.ActAllow {
-					t.Fatalf("added rule %+v", last)
+			before := slices.Clone(p.Syscalls)
+			notes := Relax(&specs.Spec{Linux: &specs.Linux{Seccomp: &p}})
+			if tc.want == "" {
+				if !reflect.DeepEqual(p.Syscalls, before) || len(notes) != 0 {
+					t.Fatalf("profile changed: %+v, notes %q", p.Syscalls, notes)
 				}
+				return
+			}
+			if len(p.Syscalls) != len(before)+1 || !reflect.DeepEqual(p.Syscalls[:len(before)], before) {
+				t.Fatalf("want one rule appended; got %+v", p.Syscalls)
+			}
+			added := p.Syscalls[len(before)]
+			if !reflect.DeepEqual(added, specs.LinuxSyscall{Names: []string{"statx"}, Action: tc.want}) {
+				t.Fatalf("added rule %+v, want statx with %s", added, tc.want)
+			}
+			if len(notes) != 1 {
+				t.Fatalf("notes %q, want one", notes)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -14,7 +15,8 @@ import (
 const ConfigName = "config.json"
 
 // Load reads bundle/config.json and checks what runc checks before creating a
-// container. Errors carry runc's wording, which callers match on.
+// container, and the few things runc lets through that a runtime must refuse
+// (validate.go). Errors carry runc's wording, which callers match on.
 func Load(bundle string) (*specs.Spec, error) {
 	path := filepath.Join(bundle, ConfigName)
 	f, err := os.Open(path)
@@ -25,15 +27,9 @@ func Load(bundle string) (*specs.Spec, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var s specs.Spec
-	if err := json.NewDecoder(f).Decode(&s); err != nil {
-		return nil, fmt.Errorf("invalid %s: %w", ConfigName, err)
-	}
-	if err := ValidateProcess(s.Process); err != nil {
+	s, err := Parse(f)
+	if err != nil {
 		return nil, err
-	}
-	if s.Root == nil || s.Root.Path == "" {
-		return nil, errors.New("root must be specified")
 	}
 	rootfs := s.Root.Path
 	if !filepath.IsAbs(rootfs) {
@@ -45,6 +41,28 @@ func Load(bundle string) (*specs.Spec, error) {
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("invalid rootfs: %s is not a directory", rootfs)
+	}
+	return s, nil
+}
+
+// Parse decodes a config.json and checks everything Load checks but the
+// root filesystem on disk.
+func Parse(r io.Reader) (*specs.Spec, error) {
+	var s specs.Spec
+	if err := json.NewDecoder(r).Decode(&s); err != nil {
+		return nil, fmt.Errorf("invalid %s: %w", ConfigName, err)
+	}
+	if err := ValidateVersion(s.Version); err != nil {
+		return nil, err
+	}
+	if err := ValidateProcess(s.Process); err != nil {
+		return nil, err
+	}
+	if s.Root == nil || s.Root.Path == "" {
+		return nil, errors.New("root must be specified")
+	}
+	if err := ValidateUserNamespace(s.Linux); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

@@ -368,15 +368,12 @@ func testPodmanDetached(t *testing.T, pm *podmanEnv) {
 	pm.mustPodman(t, "unpause", name)
 	pm.waitState(t, name, "running", 5*time.Second)
 
-	// The module sleeps in a WASI call; SIGTERM must end it promptly with
-	// 128+15, long before podman's 10 s escalation to SIGKILL.
+	// The module sleeps in a WASI call; SIGTERM must end it with 128+15:
+	// had it been ignored, podman's escalation to SIGKILL after 10 s would
+	// record 137. (How fast is the benchmarks' business.)
 	began := time.Now()
 	pm.mustPodman(t, "stop", "--time", "10", name)
-	took := time.Since(began)
-	t.Logf("podman stop of a sleeping Wasm container took %v", took.Round(time.Millisecond))
-	if took > 5*time.Second {
-		t.Errorf("podman stop took %v: SIGTERM was not honoured", took)
-	}
+	t.Logf("podman stop of a sleeping Wasm container took %v", time.Since(began).Round(time.Millisecond))
 	if code := pm.inspect(t, name, "{{.State.ExitCode}}"); code != "143" {
 		t.Errorf("exit code after stop: %s, want 143 (SIGTERM)", code)
 	}
