@@ -17,7 +17,7 @@ export GOEXPERIMENT ?= jsonv2
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) \
              -linkmode external -extldflags -static
 
-.PHONY: all build install uninstall test test-unit test-integration conformance bench example deps clean
+.PHONY: all build install uninstall test test-unit test-integration conformance conformance-run bench example deps clean
 
 all: build
 
@@ -40,7 +40,7 @@ test: deps build
 	$(GO) vet -tags '$(BUILDTAGS)' ./...
 	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 ./spec/... ./linux/... ./wasm/... .
 	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m ./integration/...
-	./conformance/run.sh $(CURDIR)/$(BINARY)
+	$(MAKE) --no-print-directory conformance-run
 
 test-unit:
 	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 ./spec/... ./linux/... ./wasm/... .
@@ -48,8 +48,14 @@ test-unit:
 test-integration: build
 	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m -v ./integration/...
 
+# Both suites run, whatever the first one says; either failing fails.
 conformance: build
-	./conformance/run.sh $(CURDIR)/$(BINARY)
+	$(MAKE) --no-print-directory conformance-run
+
+conformance-run:
+	./conformance/run.sh $(CURDIR)/$(BINARY); tools=$$?; \
+	./conformance/bats.sh $(CURDIR)/$(BINARY); bats=$$?; \
+	[ $$tools -eq 0 ] && [ $$bats -eq 0 ]
 
 bench: build
 	./bench/run.sh $(CURDIR)/$(BINARY)
