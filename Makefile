@@ -17,7 +17,7 @@ export GOEXPERIMENT ?= jsonv2
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) \
              -linkmode external -extldflags -static
 
-.PHONY: all build install uninstall test test-unit test-integration conformance bench example deps clean fuzz
+.PHONY: all build install uninstall test test-unit test-integration conformance conformance-run bench example deps clean fuzz
 
 all: build
 
@@ -40,8 +40,8 @@ test: deps build
 	$(GO) vet -tags '$(BUILDTAGS)' ./...
 	CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 ./spec/... ./linux/... ./wasm/... .
 	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m ./integration/...
-	./conformance/run.sh $(CURDIR)/$(BINARY)
 	./scripts/fuzz.sh 5s
+	$(MAKE) --no-print-directory conformance-run
 
 # fuzz runs every fuzz target (each func FuzzX in a _test.go) for FUZZTIME on
 # top of its committed corpus (testdata/fuzz/, which every go test runs too).
@@ -55,8 +55,14 @@ test-unit:
 test-integration: build
 	WASM_RUNC_BINARY=$(CURDIR)/$(BINARY) CGO_ENABLED=1 $(GO) test -tags '$(BUILDTAGS)' -count=1 -p 1 -timeout 40m -v ./integration/...
 
+# Both suites run, whatever the first one says; either failing fails.
 conformance: build
-	./conformance/run.sh $(CURDIR)/$(BINARY)
+	$(MAKE) --no-print-directory conformance-run
+
+conformance-run:
+	./conformance/run.sh $(CURDIR)/$(BINARY); tools=$$?; \
+	./conformance/bats.sh $(CURDIR)/$(BINARY); bats=$$?; \
+	[ $$tools -eq 0 ] && [ $$bats -eq 0 ]
 
 bench: build
 	./bench/run.sh $(CURDIR)/$(BINARY)

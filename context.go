@@ -26,26 +26,31 @@ const (
 	maxArgs
 )
 
-// checkArgs enforces a verb's argument count with runc's wording.
+// checkArgs enforces a verb's argument count as runc does: the usage on
+// stdout, the error (naming the program as it was invoked) for fatal.
 func checkArgs(c *cli.Context, expected, checkType int) error {
 	var err error
 	name := c.Command.Name
+	program := c.App.Name
+	if len(os.Args) > 0 {
+		program = os.Args[0]
+	}
 	switch checkType {
 	case exactArgs:
 		if c.NArg() != expected {
-			err = fmt.Errorf("%s: %q requires exactly %d argument(s)", c.App.Name, name, expected)
+			err = fmt.Errorf("%s: %q requires exactly %d argument(s)", program, name, expected)
 		}
 	case minArgs:
 		if c.NArg() < expected {
-			err = fmt.Errorf("%s: %q requires a minimum of %d argument(s)", c.App.Name, name, expected)
+			err = fmt.Errorf("%s: %q requires a minimum of %d argument(s)", program, name, expected)
 		}
 	case maxArgs:
 		if c.NArg() > expected {
-			err = fmt.Errorf("%s: %q requires a maximum of %d argument(s)", c.App.Name, name, expected)
+			err = fmt.Errorf("%s: %q requires a maximum of %d argument(s)", program, name, expected)
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "Incorrect Usage.\n\n")
+		fmt.Fprintf(c.App.Writer, "Incorrect Usage.\n\n")
 		if l := c.Lineage(); len(l) > 1 {
 			_ = cli.ShowCommandHelp(l[1], name)
 		}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -33,9 +35,16 @@ To list containers created using a non-default value for "--root":
 		if err := checkArgs(c, 0, exactArgs); err != nil {
 			return err
 		}
-		states, err := linux.List(c.String("root"))
+		states, skipped, err := linux.List(c.String("root"))
 		if err != nil {
-			return err
+			// No state root yet is no container yet, unless the user
+			// named the root: then it is a mistake worth an error.
+			if !errors.Is(err, fs.ErrNotExist) || c.IsSet("root") {
+				return err
+			}
+		}
+		for _, err := range skipped {
+			fmt.Fprintln(os.Stderr, err)
 		}
 		if c.Bool("quiet") {
 			for _, s := range states {

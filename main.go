@@ -76,7 +76,7 @@ The bundle is a directory holding config.json and the root filesystem.`
 
 func main() {
 	app := newApp(filepath.Base(os.Args[0]))
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -57,32 +56,32 @@ func State(root string, c *libcontainer.Container) (*ContainerState, error) {
 	}, nil
 }
 
-// List reports every container under root, skipping entries that are not
-// containers (or vanish while we look), as runc does.
-func List(root string) ([]ContainerState, error) {
+// List reports every container under root, as runc's list does. A missing
+// root is an error (the verb decides whether it matters); an entry that is
+// not a loadable container is skipped and reported in skipped, worded as
+// runc words it, for the verb to print.
+func List(root string) (states []ContainerState, skipped []error, err error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, err
+		return nil, nil, err
 	}
-	var out []ContainerState
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
 		c, err := libcontainer.Load(root, e.Name())
 		if err != nil {
+			skipped = append(skipped, fmt.Errorf("load container %s: %w", e.Name(), err))
 			continue
 		}
 		s, err := State(root, c)
 		if err != nil {
+			skipped = append(skipped, fmt.Errorf("state for %s: %w", e.Name(), err))
 			continue
 		}
-		out = append(out, *s)
+		states = append(states, *s)
 	}
-	return out, nil
+	return states, skipped, nil
 }
 
 func owner(dir string) string {

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 pkgs=(gcc make libseccomp-dev runc crun busybox-static catatonit wabt criu)
+# runc's own bats suite (conformance/bats.sh) and what its tests call.
+pkgs+=(bats gawk jq)
 # The callers the integration tests drive (integration/callers): podman with
 # conmon (catatonit is its pod infra and the CRI tests' pause image),
 # containerd with its runc shim and ctr, and what CRI-O needs beside itself:
