@@ -45,6 +45,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "callers: PR_SET_CHILD_SUBREAPER:", err)
 		return 1
 	}
+	removeStrayControllerDirs()
 	stopReaper := startOrphanReaper()
 	defer func() {
 		stopReaper()
@@ -116,5 +117,50 @@ func removeEmptyCgroupParents() {
 	dirs = append(dirs, filepath.Join(cgroupMount, cgroupParent))
 	for _, d := range dirs {
 		_ = unix.Rmdir(d)
+	}
+}
+
+// removeStrayControllerDirs removes plain directories under /sys/fs/cgroup
+// that are no cgroup mount: runc's own bats helpers (create_parent) make
+// /sys/fs/cgroup/<controller>/... for every controller /proc/cgroups lists,
+// mounted or not (hugetlb, net_cls, net_prio, perf_event here), and leave
+// the top directories behind. podman then treats them as hierarchies,
+// writes its pids there and cannot remove its pod's cgroups ("directory not
+// empty"). Only empty directories, and the pid files podman wrote, go.
+func removeStrayControllerDirs() {
+	ents, err := os.ReadDir("/sys/fs/cgroup")
+	if err != nil {
+		return
+	}
+	var root unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &root) != nil || root.Type != unix.TMPFS_MAGIC {
+		return
+	}
+	for _, e := range ents {
+		top := filepath.Join("/sys/fs/cgroup", e.Name())
+		var fs unix.Statfs_t
+		if !e.IsDir() || unix.Statfs(top, &fs) != nil || fs.Type != unix.TMPFS_MAGIC {
+			continue // a cgroup mount, or not a directory
+		}
+		var dirs []string
+		_ = filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				dirs = append(dirs, p)
+			} else if n := d.Name(); n == "cgroup.procs" || n == "tasks" {
+				os.Remove(p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			os.Remove(dirs[i]) // only empty ones go
+		}
+		if _, err := os.Stat(top); err == nil {
+			fmt.Fprintf(os.Stderr, "callers: %s is not a cgroup mount and could not be removed; podman may fail to remove pod cgroups\n", top)
+		} else {
+			fmt.Fprintf(os.Stderr, "callers: removed %s, a stray directory that is not a cgroup mount\n", top)
+		}
 	}
 }
