@@ -170,7 +170,24 @@ REFERENCE=$SRC/runc
 
 RUN=$(mktemp -d /tmp/wasm-runc-bats.XXXXXX) || die "mktemp failed"
 chmod 0755 "$RUN"
-cleanup() { rm -rf "$RUN"; }
+# stray_cgroup_dirs removes what runc's helpers (create_parent) leave on the
+# cgroup tmpfs: /sys/fs/cgroup/<controller> directories for controllers that
+# /proc/cgroups lists but nothing mounts (hugetlb, net_cls, net_prio and
+# perf_event here). podman takes them for hierarchies and then cannot remove
+# its pods' cgroups. Only directories that are no mount, and only empty ones.
+stray_cgroup_dirs() {
+	local d
+	for d in /sys/fs/cgroup/*/; do
+		d=${d%/}
+		mountpoint -q "$d" && continue
+		[ "$(stat -f -c %T "$d" 2>/dev/null)" = tmpfs ] || continue
+		find "$d" -depth -type d -empty -delete 2>/dev/null || true
+	done
+}
+cleanup() {
+	stray_cgroup_dirs
+	rm -rf "$RUN"
+}
 trap cleanup EXIT
 mkdir -p "$RUN/bin" "$RUN/as-runc"
 mkfifo "$RUN/stdin" || die "mkfifo failed"
