@@ -48,8 +48,11 @@ func FuzzRelax(f *testing.F) {
 		}
 		before := cloneSpec(t, &s)
 		notes := Relax(&s)
-		checkSeccomp(t, before, &s)
-		checkDevicesAndMounts(t, before, &s)
+		// Both sides through JSON, as a caller reads the spec: an empty
+		// list and a missing one are the same profile.
+		after := cloneSpec(t, &s)
+		checkSeccomp(t, before, after)
+		checkDevicesAndMounts(t, before, after)
 		if len(notes) == 0 && !reflect.DeepEqual(before, cloneSpec(t, &s)) {
 			t.Fatalf("spec changed without a note")
 		}
