@@ -1,17 +1,39 @@
 #!/usr/bin/env bash
 # fuzz.sh [FUZZTIME]: runs every Go fuzz target of the repository (each
 # `func FuzzX` in a _test.go file) for FUZZTIME (default 10s) on top of its
-# committed corpus (testdata/fuzz/FuzzX). Fails on the first crasher, which
-# go test then writes to that package's testdata/fuzz for the record.
+# committed corpus (testdata/fuzz/FuzzX). Fails when a target finds an input
+# that fails it; go test then writes that input to the package's
+# testdata/fuzz/FuzzX: commit it with the fix. A failure of the fuzzing
+# engine itself (a worker that hangs or dies on a loaded machine) that
+# leaves no such input is retried once, and reported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-10s}
 tags='seccomp netgo osusergo urfave_cli_no_docs'
 n=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+run() { CGO_ENABLED=1 go test -tags "$tags" -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" "$1" >"$out" 2>&1; }
 while IFS=: read -r file name; do
 	pkg=./$(dirname "$file")
+	corpus=$(dirname "$file")/testdata/fuzz/$name
 	echo "fuzz: $pkg $name ($fuzztime)"
-	CGO_ENABLED=1 go test -tags "$tags" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"
+	before=$(ls "$corpus" 2>/dev/null | wc -l)
+	if ! run "$pkg" "$name"; then
+		after=$(ls "$corpus" 2>/dev/null | wc -l)
+		if [ "$after" -gt "$before" ]; then
+			cat "$out"
+			echo "fuzz: $name found a failing input, now in $corpus" >&2
+			exit 1
+		fi
+		grep -v '^fuzz: elapsed' "$out" | tail -5
+		echo "fuzz: $name: the fuzzing engine failed without a failing input; once more"
+		if ! run "$pkg" "$name"; then
+			cat "$out"
+			exit 1
+		fi
+	fi
+	tail -1 "$out"
 	n=$((n + 1))
 done < <(grep -rHo --include='*_test.go' -E '^func (Fuzz[A-Za-z0-9_]+)' --exclude-dir=.git . |
 	sed -E 's#^\./##; s#:func #:#' | sort)
