@@ -13,14 +13,15 @@ tags='seccomp netgo osusergo urfave_cli_no_docs'
 n=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+count() { if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi; }
 run() { CGO_ENABLED=1 go test -tags "$tags" -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" "$1" >"$out" 2>&1; }
 while IFS=: read -r file name; do
 	pkg=./$(dirname "$file")
 	corpus=$(dirname "$file")/testdata/fuzz/$name
 	echo "fuzz: $pkg $name ($fuzztime)"
-	before=$(ls "$corpus" 2>/dev/null | wc -l)
+	before=$(count "$corpus")
 	if ! run "$pkg" "$name"; then
-		after=$(ls "$corpus" 2>/dev/null | wc -l)
+		after=$(count "$corpus")
 		if [ "$after" -gt "$before" ]; then
 			cat "$out"
 			echo "fuzz: $name found a failing input, now in $corpus" >&2
