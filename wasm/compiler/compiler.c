@@ -13,6 +13,7 @@
 // the module was refused (its reason on stderr); anything else: the worker
 // failed or was killed by a limit.
 
+#define _GNU_SOURCE
 #define WR_OOM_EXIT WC_EXIT_FAILED
 
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <grp.h>
 
 #include "compiler.h"
 #include "engine.h"
@@ -96,6 +98,22 @@ void wasm_runc_compile(int argc, char **argv) {
 	wc_limit(RLIMIT_DATA, memory, memory);
 	wc_limit(RLIMIT_FSIZE, max_output, max_output);
 	signal(SIGXFSZ, SIG_IGN);
+
+	// Root drops to nobody before touching the module: its input is
+	// parsed and compiled by wasmtime, and a bug there must not run as
+	// root on the host. The fds it needs are open already. A credential
+	// change clears the parent-death signal: set it again, and check that
+	// the parent did not die in between.
+	if (geteuid() == 0) {
+		pid_t parent = getppid();
+		if (setgroups(0, NULL) != 0 || setresgid(WC_NOBODY, WC_NOBODY, WC_NOBODY) != 0 ||
+		    setresuid(WC_NOBODY, WC_NOBODY, WC_NOBODY) != 0)
+			wr_fail(WC_EXIT_FAILED, wr_printf("drop privileges: %s", strerror(errno)));
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(WC_EXIT_FAILED);
+	}
 
 	// Wait until the parent has put us in our cgroup.
 	char go;

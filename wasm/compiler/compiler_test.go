@@ -167,3 +167,44 @@ func TestCompileCgroup(t *testing.T) {
 		t.Fatalf("a small module in the same limits: %v", err)
 	}
 }
+
+// TestCompileDropsRoot: a worker started by root compiles as nobody, so a
+// bug in wasmtime's handling of hostile bytes does not run as root.
+func TestCompileDropsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root to see the drop (euid %d)", os.Geteuid())
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "m.wat")
+	os.WriteFile(in, []byte(bombWat(2000, 40000)), 0o644)
+	f, _ := os.Open(in)
+	defer f.Close()
+	out, _ := os.Create(filepath.Join(dir, "out"))
+	defer out.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Compile(ctx, f, out, true, testLimits) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			cmd, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			if !strings.Contains(string(cmd), "\x00"+Marker+"\x00") {
+				continue
+			}
+			status, _ := os.ReadFile("/proc/" + e.Name() + "/status")
+			if !strings.Contains(string(status), fmt.Sprintf("\nPPid:\t%d\n", os.Getpid())) {
+				continue
+			}
+			for _, l := range strings.Split(string(status), "\n") {
+				if strings.HasPrefix(l, "Uid:") && strings.Fields(l)[1] != "0" {
+					if got := strings.Fields(l)[1]; got != "65534" {
+						t.Fatalf("worker runs as uid %s", got)
+					}
+					return // dropped
+				}
+			}
+		}
+	}
+	t.Fatal("never saw the worker run as nobody")
+}
