@@ -158,7 +158,7 @@ func TestArgOrderLikeReference(t *testing.T) {
 // nothing when it is the default one (no container created yet).
 func TestListRoot(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("no unshare")
+		t.Skipf("missing precondition: unshare (util-linux) for a private mount namespace: %v", err)
 	}
 	script := `mount -t tmpfs tmpfs /run || exit 99
 "$0" list; echo "exit $?"
