@@ -45,7 +45,13 @@ func newRootlessEnv(t *testing.T, bin string, args ...string) *rootlessEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(base) })
-	e := &rootlessEnv{bin: bin, xdg: filepath.Join(base, "xdg"), bundle: filepath.Join(base, "bundle")}
+	// The binary may sit in a directory only root can enter (a checkout
+	// under a 0700 temp dir): the user runs a copy of it.
+	own := filepath.Join(base, filepath.Base(bin))
+	if err := copyFile(bin, own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := &rootlessEnv{bin: own, xdg: filepath.Join(base, "xdg"), bundle: filepath.Join(base, "bundle")}
 	for _, d := range []string{e.xdg, e.bundle} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
