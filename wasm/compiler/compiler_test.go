@@ -35,7 +35,13 @@ func compileText(t *testing.T, src string, text bool, lim Limits) ([]byte, error
 		t.Fatal(err)
 	}
 	defer out.Close()
-	err = Compile(context.Background(), f, out, text, lim)
+	kind := Source{Text: text}
+	if text {
+		kind.Component = strings.HasPrefix(strings.TrimSpace(src), "(component")
+	} else {
+		kind.Component = len(src) >= 8 && src[6] == 1
+	}
+	err = Compile(context.Background(), f, out, kind, lim)
 	b, _ := os.ReadFile(out.Name())
 	return b, err
 }
@@ -139,7 +145,7 @@ func TestCompileCancel(t *testing.T) {
 	defer out.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	if err := Compile(ctx, f, out, true, testLimits); !errors.Is(err, context.DeadlineExceeded) {
+	if err := Compile(ctx, f, out, Source{Text: true}, testLimits); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's", err)
 	}
 }
@@ -183,7 +189,7 @@ func TestCompileDropsRoot(t *testing.T) {
 	defer out.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Compile(ctx, f, out, true, testLimits) }()
+	go func() { done <- Compile(ctx, f, out, Source{Text: true}, testLimits) }()
 	defer func() { cancel(); <-done }()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		ents, _ := os.ReadDir("/proc")
