@@ -11,6 +11,9 @@ pkgs+=(bats gawk jq)
 # containerd with its runc shim and ctr, and what CRI-O needs beside itself:
 # conmon and the CNI plugins.
 pkgs+=(podman conmon containerd containernetworking-plugins)
+# wasi-libc guests the Wasm tests build (integration/wasm_cwd_test.go,
+# wasm/compiler): C with clang for wasm32-wasi, Rust with Debian's rustc.
+pkgs+=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,12 +5,13 @@
 // constructor before the Go runtime, in the process whose argv[1] is
 // WC_MARKER:
 //
-//	exe wasm-runc:compile-module --text=0|1 --component=0|1 --max-input=B --memory=B --cpu-seconds=S --max-output=B
+//	exe wasm-runc:compile-module --text=0|1 --component=0|1 --max-input=B --memory=B --cpu-seconds=S --max-output=B [--cwd=DIR]
 //
 // --component says which kind the host found (a component or a core module,
 // by the header's layer field, or by the first form of WAT text); a module
 // of the other kind is refused, so the cache never stores an entry of a kind
-// the runner is not told about.
+// the runner is not told about. With --cwd, a wasi-libc module is rewritten
+// to know that working directory before it is compiled (cwd_rewrite.c).
 //
 // fd 0 is the module (read only), fd 1 the file to write the compiled
 // module to, fd 2 a pipe for one error line, fd 3 a pipe the parent writes
@@ -31,6 +32,7 @@
 #include <grp.h>
 
 #include "compiler.h"
+#include "cwd_rewrite.h"
 #include "engine.h"
 
 static long long wc_arg(const char *a, const char *name) {
@@ -74,10 +76,20 @@ static void wc_rejected(const char *what, wasmtime_error_t *e) {
 // wc_component compiles a component, checks that it links against WASI
 // preview 2 and is a command (exports wasi:cli/run), writes it out and
 // exits.
-static void wc_component(wasm_engine_t *engine, const unsigned char *data, size_t len) {
+static void wc_component(wasm_engine_t *engine, const unsigned char *data, size_t len, const char *cwd) {
 	wasmtime_component_t *c = NULL;
-	wasmtime_error_t *e = wasmtime_component_new(engine, data, len, &c);
-	if (e != NULL)
+	wasmtime_error_t *e;
+	unsigned char *rewritten = NULL;
+	size_t rewritten_len = 0;
+	// As for a module: a rewrite wasmtime refuses falls back to the
+	// component as it came.
+	if (cwd != NULL && wc_cwd_rewrite_component(data, len, cwd, &rewritten, &rewritten_len) > 0 &&
+	    (e = wasmtime_component_new(engine, rewritten, rewritten_len, &c)) != NULL) {
+		wasmtime_error_delete(e);
+		c = NULL;
+	}
+	free(rewritten);
+	if (c == NULL && (e = wasmtime_component_new(engine, data, len, &c)) != NULL)
 		wc_rejected("compile", e);
 	const char *run = wr_component_run_export(engine, c);
 	if (run == NULL)
@@ -117,9 +129,12 @@ void wasm_runc_compile(int argc, char **argv) {
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	long long text = -1, component = -1, max_input = -1, memory = -1, cpu = -1, max_output = -1;
+	const char *cwd = NULL;
 	for (int i = 2; i < argc; i++) {
 		long long v;
-		if ((v = wc_arg(argv[i], "--text")) >= 0)
+		if (strncmp(argv[i], "--cwd=", 6) == 0)
+			cwd = argv[i] + 6;
+		else if ((v = wc_arg(argv[i], "--text")) >= 0)
 			text = v;
 		else if ((v = wc_arg(argv[i], "--component")) >= 0)
 			component = v;
@@ -209,10 +224,20 @@ void wasm_runc_compile(int argc, char **argv) {
 	if (engine == NULL)
 		wr_fail(WC_EXIT_FAILED, "create engine");
 	if (layer == 1)
-		wc_component(engine, data, len);
+		wc_component(engine, data, len, cwd);
 	wasmtime_module_t *module = NULL;
-	wasmtime_error_t *e = wasmtime_module_new(engine, data, len, &module);
-	if (e != NULL)
+	wasmtime_error_t *e;
+	unsigned char *rewritten = NULL;
+	size_t rewritten_len = 0;
+	// A rewrite that wasmtime refuses costs a second compile, never the
+	// container: the module as it came is compiled instead.
+	if (cwd != NULL && wc_cwd_rewrite(data, len, cwd, &rewritten, &rewritten_len) > 0 &&
+	    (e = wasmtime_module_new(engine, rewritten, rewritten_len, &module)) != NULL) {
+		wasmtime_error_delete(e);
+		module = NULL;
+	}
+	free(rewritten);
+	if (module == NULL && (e = wasmtime_module_new(engine, data, len, &module)) != NULL)
 		wc_rejected("compile", e);
 
 	// Link check: every import must be one that WASI preview 1 provides,
