@@ -78,7 +78,8 @@ key=$(
 	{
 		echo "$tools"
 		cat "$0" "$repo/scripts/guests/package.json" "$repo/scripts/guests/package-lock.json"
-		(cd "$src" && find . -type f | LC_ALL=C sort | while read -r f; do
+		# The sources, not their documentation.
+		(cd "$src" && find . -type f ! -name '*.md' | LC_ALL=C sort | while read -r f; do
 			echo "$f"
 			cat "$f"
 		done)
