@@ -18,9 +18,9 @@
 #
 # Results are cached under $WASM_RUNC_GUEST_CACHE (default
 # /var/cache/wasm-runc-ci/guests) by a hash of the sources, this script and
-# the tools' versions, so a second run copies files. jco is installed with
-# `npm ci` from scripts/guests/package-lock.json into $WASM_RUNC_JCO_DIR
-# (default /var/cache/wasm-runc-ci/jco-1.35.0), once.
+# the tools' versions, so a second run copies files. jco comes from
+# scripts/install-jco.sh (npm ci of scripts/guests/package-lock.json into a
+# cache directory, once).
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -32,7 +32,6 @@ mkdir -p "$1"
 out=$(cd "$1" && pwd)
 src=$repo/examples/guests
 cache_root=${WASM_RUNC_GUEST_CACHE:-/var/cache/wasm-runc-ci/guests}
-jco_dir=${WASM_RUNC_JCO_DIR:-/var/cache/wasm-runc-ci/jco-1.35.0}
 clang=${CLANG:-clang}
 # Debian's rustc: a rustup toolchain earlier on PATH may lack wasm32-wasi.
 rustc=${RUSTC:-/usr/bin/rustc}
@@ -132,28 +131,22 @@ fi
 # Components, with jco.
 component_guests=(c-component.wasm rust-component.wasm js-component.wasm reactor-component.wasm)
 jco_ready=false
-if ! node_ok; then
+set +e
+jco_dir=$("$repo/scripts/install-jco.sh")
+rc=$?
+set -e
+case $rc in
+0) jco_ready=true ;;
+3)
 	for g in "${component_guests[@]}"; do
 		missing "$g" "Node.js 20 or later with npm, for jco 1.35.0 (found: $(version node --version))"
 	done
-else
-	lock=$repo/scripts/guests/package-lock.json
-	if [ -x "$jco_dir/node_modules/.bin/jco" ] && cmp -s "$lock" "$jco_dir/package-lock.json"; then
-		jco_ready=true
-	else
-		say "installing jco (scripts/guests/package-lock.json) into $jco_dir"
-		rm -rf "$jco_dir"
-		mkdir -p "$jco_dir"
-		cp "$repo/scripts/guests/package.json" "$lock" "$jco_dir/"
-		if npm ci --prefix "$jco_dir" --no-audit --no-fund --loglevel=error >&2; then
-			jco_ready=true
-		else
-			rm -rf "$jco_dir"
-			say "npm ci failed"
-			exit 1
-		fi
-	fi
-fi
+	;;
+*)
+	say "scripts/install-jco.sh failed"
+	exit 1
+	;;
+esac
 if $jco_ready; then
 	jco=$jco_dir/node_modules/.bin/jco
 	for pair in c:c-component rust:rust-component; do
