@@ -101,6 +101,7 @@ func Decide(o ExecutorOptions) (Kind, *wasm.Module, error) {
 		}
 		return Native, nil, nil
 	}
+	m.Cwd = p.Cwd
 	return Wasm, m, nil
 }
 

@@ -205,7 +205,7 @@ func (c *CompileCache) Open(ctx context.Context, m *Module, lim CompileLimits) (
 	}
 
 	// Fast path: a file with the same identity was hashed before.
-	pre := preKey(&st, m.Text)
+	pre := cwdPreKey(preKey(&st, m.Text), m.Cwd)
 	settled := time.Since(time.Unix(st.Ctim.Unix())) > settleTime
 	if key, checked, ok := c.readIndex(pre, macKey); ok {
 		if e, fresh := c.openEntry(key, checked, macKey); e != nil {
@@ -217,6 +217,10 @@ func (c *CompileCache) Open(ctx context.Context, m *Module, lim CompileLimits) (
 	}
 
 	key, err := moduleKey(src, m.Text)
+	if err != nil {
+		return nil, fmt.Errorf("read module %s: %w", m.GuestPath, err)
+	}
+	key, cwd, err := cwdKey(src, key, m.Cwd)
 	if err != nil {
 		return nil, fmt.Errorf("read module %s: %w", m.GuestPath, err)
 	}
@@ -246,7 +250,7 @@ func (c *CompileCache) Open(ctx context.Context, m *Module, lim CompileLimits) (
 		return nil, c.waitError(m, err, lim)
 	}
 	defer release()
-	e, err := c.compileAndStore(ctx, src, m, key, macKey, lim, time.Until(deadline))
+	e, err := c.compileAndStore(ctx, src, m, key, cwd, macKey, lim, time.Until(deadline))
 	if err != nil {
 		return nil, err
 	}
@@ -265,8 +269,9 @@ func (c *CompileCache) waitError(m *Module, err error, lim CompileLimits) error 
 }
 
 // compileAndStore runs the worker on src into an unnamed file in the
-// engine directory, seals it with the trailer and links it in as key.
-func (c *CompileCache) compileAndStore(ctx context.Context, src *os.File, m *Module, key string, macKey []byte, lim CompileLimits, left time.Duration) (*Entry, error) {
+// engine directory, seals it with the trailer and links it in as key. cwd
+// is the working directory to build in (cwdKey), or "".
+func (c *CompileCache) compileAndStore(ctx context.Context, src *os.File, m *Module, key, cwd string, macKey []byte, lim CompileLimits, left time.Duration) (*Entry, error) {
 	if left <= 0 {
 		return nil, &CompileError{Path: m.GuestPath, Msg: fmt.Sprintf("waited longer than %s (the compile deadline) for other compiles", lim.Timeout)}
 	}
@@ -291,6 +296,7 @@ func (c *CompileCache) compileAndStore(ctx context.Context, src *os.File, m *Mod
 		Cgroup:    lim.Cgroup,
 		CPUQuota:  lim.CPUQuota,
 		CPUPeriod: lim.CPUPeriod,
+		Cwd:       cwd,
 	})
 	var rejected *compiler.RejectedError
 	if errors.As(err, &rejected) {

@@ -36,6 +36,10 @@ type Module struct {
 	// compiles only that file, and the runner checks that the container
 	// sees that file at GuestPath.
 	Dev, Ino uint64
+	// Cwd is the working directory of the process that runs the module
+	// (process.cwd; "" is "/"): the compile builds it into a wasi-libc
+	// module (CompileCache.Open, cache_cwd.go). linux.Decide sets it.
+	Cwd string
 }
 
 // Mount is what DetectModuleIn knows of a spec mount: where it lands in the

@@ -5,7 +5,10 @@
 // constructor before the Go runtime, in the process whose argv[1] is
 // WC_MARKER:
 //
-//	exe wasm-runc:compile-module --text=0|1 --max-input=B --memory=B --cpu-seconds=S --max-output=B
+//	exe wasm-runc:compile-module --text=0|1 --max-input=B --memory=B --cpu-seconds=S --max-output=B [--cwd=DIR]
+//
+// With --cwd, a wasi-libc module is rewritten to know that working
+// directory before it is compiled (cwd_rewrite.c).
 //
 // fd 0 is the module (read only), fd 1 the file to write the compiled
 // module to, fd 2 a pipe for one error line, fd 3 a pipe the parent writes
@@ -26,6 +29,7 @@
 #include <grp.h>
 
 #include "compiler.h"
+#include "cwd_rewrite.h"
 #include "engine.h"
 
 static long long wc_arg(const char *a, const char *name) {
@@ -72,9 +76,12 @@ void wasm_runc_compile(int argc, char **argv) {
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	long long text = -1, max_input = -1, memory = -1, cpu = -1, max_output = -1;
+	const char *cwd = NULL;
 	for (int i = 2; i < argc; i++) {
 		long long v;
-		if ((v = wc_arg(argv[i], "--text")) >= 0)
+		if (strncmp(argv[i], "--cwd=", 6) == 0)
+			cwd = argv[i] + 6;
+		else if ((v = wc_arg(argv[i], "--text")) >= 0)
 			text = v;
 		else if ((v = wc_arg(argv[i], "--max-input")) >= 0)
 			max_input = v;
@@ -158,8 +165,18 @@ void wasm_runc_compile(int argc, char **argv) {
 	if (engine == NULL)
 		wr_fail(WC_EXIT_FAILED, "create engine");
 	wasmtime_module_t *module = NULL;
-	wasmtime_error_t *e = wasmtime_module_new(engine, data, len, &module);
-	if (e != NULL)
+	wasmtime_error_t *e;
+	unsigned char *rewritten = NULL;
+	size_t rewritten_len = 0;
+	// A rewrite that wasmtime refuses costs a second compile, never the
+	// container: the module as it came is compiled instead.
+	if (cwd != NULL && wc_cwd_rewrite(data, len, cwd, &rewritten, &rewritten_len) > 0 &&
+	    (e = wasmtime_module_new(engine, rewritten, rewritten_len, &module)) != NULL) {
+		wasmtime_error_delete(e);
+		module = NULL;
+	}
+	free(rewritten);
+	if (module == NULL && (e = wasmtime_module_new(engine, data, len, &module)) != NULL)
 		wc_rejected("compile", e);
 
 	// Link check: every import must be one that WASI preview 1 provides,

@@ -53,6 +53,10 @@ type Limits struct {
 	Cgroup    string
 	CPUQuota  int64  // cpu.cfs_quota_us for the cgroup; 0: none
 	CPUPeriod uint64 // cpu.cfs_period_us
+	// Cwd, when set (absolute, clean, not "/"), is the working directory
+	// to build into a wasi-libc module (cwd_rewrite.c); the compiled code
+	// is then only right for a process with that working directory.
+	Cwd string
 }
 
 // RejectedError is a module that the worker refused: Reason is one line,
@@ -96,6 +100,9 @@ func Compile(ctx context.Context, src, out *os.File, text bool, lim Limits) erro
 			Pdeathsig: syscall.SIGKILL,
 			Setpgid:   true,
 		},
+	}
+	if lim.Cwd != "" {
+		cmd.Args = append(cmd.Args, "--cwd="+lim.Cwd)
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("compile: start worker: %w", err)

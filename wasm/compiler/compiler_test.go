@@ -208,3 +208,41 @@ func TestCompileDropsRoot(t *testing.T) {
 	}
 	t.Fatal("never saw the worker run as nobody")
 }
+
+// TestCompileCwd: with Limits.Cwd the worker compiles a wasi-libc module
+// rewritten for that directory (the marker export is in the compiled
+// code); without it, or for a module the rewrite leaves alone, the module
+// as it is. A rewrite that wasmtime refuses (here: no memory for the
+// wrapper to use) falls back to the original module, not to a failure.
+func TestCompileCwd(t *testing.T) {
+	noMemory := `(module
+  (func $malloc (param i32) (result i32) (local.get 0))
+  (func $__wasilibc_find_abspath (param i32 i32 i32) (result i32) (local.get 0))
+  (global (mut i32) (i32.const 0))
+  (func (export "_start")))`
+	if _, rc := rewriteCwd(wat(t, noMemory), "/data"); rc != cwdJoin {
+		t.Fatalf("the no-memory module was not rewritten (%d): the test tests nothing", rc)
+	}
+	for _, tc := range []struct {
+		name, src, cwd string
+		marked         bool
+	}{
+		{"join", cwdJoinWat, "/data", true},
+		{"chdir", cwdChdirWat, "/data", true},
+		{"no cwd", cwdJoinWat, "", false},
+		{"no names", helloWat, "/data", false},
+		{"rewrite refused", noMemory, "/data", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim := testLimits
+			lim.Cwd = tc.cwd
+			b, err := compileText(t, tc.src, true, lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(b), "wasm-runc:cwd"); got != tc.marked {
+				t.Errorf("compiled code has the marker export: %v, want %v", got, tc.marked)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@
 
 #include "runner.h"
 #include "engine.h"
+#include "cwd.h"
 
 extern char **environ;
 
@@ -305,7 +306,9 @@ static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *pro
 
 // ---- WASI ------------------------------------------------------------------
 
-static wasi_config_t *wr_wasi(int uargc, char **uargv) {
+// rewritten: the module knows its working directory (cwd.h), and resolves
+// every path, relative ones too, through "/".
+static wasi_config_t *wr_wasi(int uargc, char **uargv, int rewritten) {
 	wasi_config_t *w = wasi_config_new();
 	if (!wasi_config_set_argv(w, uargc, (const char **)uargv))
 		wr_fail(WR_EXIT_RUNNER_FAILED, "set WASI argv");
@@ -346,8 +349,9 @@ static wasi_config_t *wr_wasi(int uargc, char **uargv) {
 	wasi_file_perms fp = WR_WASI_PERMS_READ | WR_WASI_PERMS_WRITE;
 	if (!wasi_config_preopen_dir(w, "/", "/", dp, fp))
 		wr_fail(WR_EXIT_RUNNER_FAILED, "preopen /: failed to preopen directory");
-	// wasi-libc resolves relative paths against a "." preopen.
-	if (strcmp(cwd, "/") != 0 && !wasi_config_preopen_dir(w, cwd, ".", dp, fp))
+	// Any other wasi-libc module resolves relative paths against a "."
+	// preopen (and absolute ones there too: docs/wasm.md).
+	if (!rewritten && strcmp(cwd, "/") != 0 && !wasi_config_preopen_dir(w, cwd, ".", dp, fp))
 		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("preopen %s: failed to preopen directory", cwd));
 	return w;
 }
@@ -405,7 +409,7 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 		int64_t l = limit - (WR_MEMORY_HEADROOM_BASE + size + limit / 64);
 		wasmtime_store_limiter(store, l < 0 ? 0 : l, -1, -1, -1, -1);
 	}
-	wasmtime_error_t *err = wasmtime_context_set_wasi(ctx, wr_wasi(uargc, uargv));
+	wasmtime_error_t *err = wasmtime_context_set_wasi(ctx, wr_wasi(uargc, uargv, wr_cwd_rewritten(module)));
 	if (err != NULL)
 		wr_fail(WR_EXIT_RUNNER_FAILED, wr_one_line(wr_error_message(err)));
 	// wasmtime's WASI preview 1 calls run on a tokio runtime that starts one
