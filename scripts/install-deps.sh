@@ -11,9 +11,10 @@ pkgs+=(bats gawk jq)
 # containerd with its runc shim and ctr, and what CRI-O needs beside itself:
 # conmon and the CNI plugins.
 pkgs+=(podman conmon containerd containernetworking-plugins)
-# The guest matrix (scripts/build-guests.sh, examples/guests): C with
-# wasi-libc, Rust's wasm32-wasi standard library (Debian's rustc, called as
-# /usr/bin/rustc), and util-linux's flock.
+# wasi-libc guests the Wasm tests build (integration/wasm_cwd_test.go,
+# wasm/compiler, and the guest matrix: scripts/build-guests.sh,
+# examples/guests): C with clang for wasm32-wasi, Rust with Debian's rustc
+# (called as /usr/bin/rustc); util-linux's flock.
 pkgs+=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 util-linux)
 # Node.js and npm run jco, only when missing: a Node.js from elsewhere (such
 # as NodeSource's, which bundles npm) conflicts with Debian's npm.
