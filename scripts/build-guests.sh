@@ -191,6 +191,8 @@ if mv -T "$work" "$entry" 2>/dev/null; then
 else
 	rm -rf "$work"
 fi
+# Entries of older sources go, but for the three newest (other checkouts).
+ls -1dt "$cache_root"/*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf
 cp -a "$entry/." "$out/"
 rm -f "$out/.complete"
 say "built in $(($(date +%s) - began)) s into $entry"
