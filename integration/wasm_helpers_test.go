@@ -39,6 +39,7 @@ func TestWasmRunc(t *testing.T) {
 		{"Cache", testWasmCache},
 		{"StateAndPs", testWasmStateAndPs},
 		{"Trust", testWasmTrust},
+		{"Components", testWasmComponents},
 	} {
 		t.Run(part.name, func(t *testing.T) { part.test(t, fx) })
 	}

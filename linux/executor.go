@@ -159,6 +159,7 @@ func (w *wasmExecutor) Prepare(p *libcontainer.Process) error {
 		ModulePath:  w.module.GuestPath,
 		ModuleDev:   w.module.Dev,
 		ModuleIno:   w.module.Ino,
+		Component:   w.module.Component,
 		Args:        p.Args,
 	})
 	return nil

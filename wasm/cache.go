@@ -68,7 +68,7 @@ type CompileCache struct {
 	Jobs int
 	// Compile runs the compile worker; nil is compiler.Compile. Tests put a
 	// fake here.
-	Compile func(ctx context.Context, src, out *os.File, text bool, lim compiler.Limits) error
+	Compile func(ctx context.Context, src, out *os.File, kind compiler.Source, lim compiler.Limits) error
 
 	tree      int // read-only clone of the engine directory (cache_view.go)
 	treeTried bool
@@ -205,7 +205,7 @@ func (c *CompileCache) Open(ctx context.Context, m *Module, lim CompileLimits) (
 	}
 
 	// Fast path: a file with the same identity was hashed before.
-	pre := cwdPreKey(preKey(&st, m.Text), m.Cwd)
+	pre := cwdPreKey(preKey(&st, m.Text, m.Component), m.Cwd)
 	settled := time.Since(time.Unix(st.Ctim.Unix())) > settleTime
 	if key, checked, ok := c.readIndex(pre, macKey); ok {
 		if e, fresh := c.openEntry(key, checked, macKey); e != nil {
@@ -216,7 +216,7 @@ func (c *CompileCache) Open(ctx context.Context, m *Module, lim CompileLimits) (
 		}
 	}
 
-	key, err := moduleKey(src, m.Text)
+	key, err := moduleKey(src, m.Text, m.Component)
 	if err != nil {
 		return nil, fmt.Errorf("read module %s: %w", m.GuestPath, err)
 	}
@@ -288,7 +288,7 @@ func (c *CompileCache) compileAndStore(ctx context.Context, src *os.File, m *Mod
 		compile = compiler.Compile
 	}
 	compiles.Add(1)
-	err = compile(ctx, src, out, m.Text, compiler.Limits{
+	err = compile(ctx, src, out, compiler.Source{Text: m.Text, Component: m.Component}, compiler.Limits{
 		Timeout:   left,
 		Memory:    lim.Memory,
 		MaxInput:  max(lim.ModuleMaxBytes, lim.TextMaxBytes),

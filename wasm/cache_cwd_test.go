@@ -21,11 +21,11 @@ func TestCacheCwd(t *testing.T) {
 	c, d := newCache(t)
 	var mu sync.Mutex
 	var cwds []string
-	c.Compile = func(ctx context.Context, src, out *os.File, text bool, lim compiler.Limits) error {
+	c.Compile = func(ctx context.Context, src, out *os.File, kind compiler.Source, lim compiler.Limits) error {
 		mu.Lock()
 		cwds = append(cwds, lim.Cwd)
 		mu.Unlock()
-		return fakeCompile(ctx, src, out, text, lim)
+		return fakeCompile(ctx, src, out, kind, lim)
 	}
 	libc := testModule(t, d, "libc.wasm", "code ... name section: __wasilibc_find_abspath ...")
 	golang := testModule(t, d, "go.wasm", "code ... name section: syscall.Open ...")
@@ -54,7 +54,7 @@ func TestCacheCwd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	plain, err := moduleKey(src, false)
+	plain, err := moduleKey(src, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}

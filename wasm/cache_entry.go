@@ -218,24 +218,33 @@ func (c *CompileCache) removeIfSame(path string, bad fs.FileInfo) {
 
 // moduleKey names the entry for the module in src under this engine: a
 // SHA-256 of the bytes, read in pieces.
-func moduleKey(src *os.File, text bool) (string, error) {
+func moduleKey(src *os.File, text, component bool) (string, error) {
 	d := sha256.New()
 	if _, err := io.Copy(d, io.NewSectionReader(src, 0, 1<<62)); err != nil {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "wasm-runc cache v3\n%s\ntext=%t\n", fingerprint(), text)
+	fmt.Fprintf(h, "wasm-runc cache v3\n%s\ntext=%t\n%s", fingerprint(), text, kindLine(component))
 	h.Write(d.Sum(nil))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // preKey names a module file by identity rather than content. It is only a
 // hint: it leads to a key, and the entry under that key is still checked.
-func preKey(st *unix.Stat_t, text bool) string {
+func preKey(st *unix.Stat_t, text, component bool) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "wasm-runc prekey v3\n%s\ntext=%t\n%d %d %d %d.%d %d.%d\n", fingerprint(), text,
+	fmt.Fprintf(h, "wasm-runc prekey v3\n%s\ntext=%t\n%s%d %d %d %d.%d %d.%d\n", fingerprint(), text, kindLine(component),
 		st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// kindLine keys components apart from core modules. It is empty for a core
+// module, so that modules keep the keys they had before components ran.
+func kindLine(component bool) string {
+	if component {
+		return "kind=component\n"
+	}
+	return ""
 }
 
 func isKey(s string) bool {

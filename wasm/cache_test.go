@@ -381,10 +381,10 @@ func TestCacheLockWaitBounded(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	slow := fakeCache(c.Dir)
-	slow.Compile = func(ctx context.Context, src, out *os.File, text bool, lim compiler.Limits) error {
+	slow.Compile = func(ctx context.Context, src, out *os.File, kind compiler.Source, lim compiler.Limits) error {
 		close(started)
 		<-release
-		return fakeCompile(ctx, src, out, text, lim)
+		return fakeCompile(ctx, src, out, kind, lim)
 	}
 	done := make(chan error)
 	go func() {
@@ -418,7 +418,7 @@ func TestCacheCompileSlots(t *testing.T) {
 			defer wg.Done()
 			cc := fakeCache(c.Dir)
 			cc.Jobs = 2
-			cc.Compile = func(ctx context.Context, src, out *os.File, text bool, lim compiler.Limits) error {
+			cc.Compile = func(ctx context.Context, src, out *os.File, kind compiler.Source, lim compiler.Limits) error {
 				mu.Lock()
 				running++
 				most = max(most, running)
@@ -427,7 +427,7 @@ func TestCacheCompileSlots(t *testing.T) {
 				mu.Lock()
 				running--
 				mu.Unlock()
-				return fakeCompile(ctx, src, out, text, lim)
+				return fakeCompile(ctx, src, out, kind, lim)
 			}
 			e, err := cc.Open(context.Background(), testModule(t, d, "m"+strconv.Itoa(i)+".wasm", "m"+strconv.Itoa(i)), CompileLimits{})
 			if err != nil {
@@ -471,9 +471,9 @@ func TestCacheEntryCap(t *testing.T) {
 	c.MaxBytes = 1 << 20
 	c.EntryMaxBytes = 4 << 20
 	var got int64
-	c.Compile = func(ctx context.Context, src, out *os.File, text bool, lim compiler.Limits) error {
+	c.Compile = func(ctx context.Context, src, out *os.File, kind compiler.Source, lim compiler.Limits) error {
 		got = lim.MaxOutput
-		return fakeCompile(ctx, src, out, text, lim)
+		return fakeCompile(ctx, src, out, kind, lim)
 	}
 	open(t, c, testModule(t, d, "a.wasm", "a"))
 	if got != c.MaxBytes/2-trailerSize {

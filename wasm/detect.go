@@ -26,6 +26,10 @@ var wasmMagic = []byte("\x00asm")
 type Module struct {
 	GuestPath string // absolute path inside the container, symlinks resolved
 	Text      bool   // WAT text format (.wat): compiled with wasmtime.Wat2Wasm first
+	// Component: a WebAssembly component (WASI preview 2), not a core
+	// module. Binary: the header's layer field is 1; text: the first form
+	// is (component ...).
+	Component bool
 	// Rootfs is the directory the module was found in (the rootfs, or the
 	// source of the bind mount that holds it) and RootPath its path there
 	// ("" means GuestPath). CompileCache.Open resolves RootPath inside
@@ -338,21 +342,89 @@ func inspect(f *os.File, asked string, r *rootRef) (*Module, error) {
 	}
 	m := &Module{GuestPath: guest, Rootfs: r.hostPath, RootPath: inRoot, Dev: st.Dev, Ino: st.Ino}
 	if bytes.HasPrefix(head[:n], wasmMagic) {
+		m.Component = IsComponentHeader(head[:n])
 		return m, nil
 	}
 	switch suffix := moduleSuffix(asked, guest); suffix {
 	case ".wat":
 		m.Text = true
-		return m, nil
 	case ".wasm":
 		// Text in a .wasm file is accepted (the wasmtime CLI does too);
 		// anything else stays binary so that compiling it fails with
 		// wasmtime's own "magic header" message.
 		t := bytes.TrimLeft(head[:n], " \t\r\n")
 		m.Text = len(t) > 0 && (t[0] == '(' || t[0] == ';')
-		return m, nil
+	default:
+		return nil, nil
 	}
-	return nil, nil
+	if m.Text {
+		var text [textSniff]byte
+		n, err := f.ReadAt(text[:], 0)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read %s: %w", guest, err)
+		}
+		m.Component = IsComponentText(text[:n])
+	}
+	return m, nil
+}
+
+// IsComponentHeader tells a component from a core module by the binary
+// header's layer field (bytes 6 and 7, little-endian: 0 a core module, 1 a
+// component), not by the version before it, which differs between the two
+// and may change. The compile worker refuses layers it does not know.
+func IsComponentHeader(head []byte) bool {
+	return len(head) >= 8 && bytes.HasPrefix(head, wasmMagic) && (head[6] != 0 || head[7] != 0)
+}
+
+// textSniff bounds how much WAT text IsComponentText reads: comments
+// longer than that before the first form make the text a core module,
+// which the compile worker then refuses with a line saying so.
+const textSniff = 64 << 10
+
+// IsComponentText says whether WAT text's first form, after white space and
+// comments, is (component ...).
+func IsComponentText(t []byte) bool {
+	for len(t) > 0 {
+		switch {
+		case t[0] == ' ' || t[0] == '\t' || t[0] == '\r' || t[0] == '\n':
+			t = t[1:]
+		case bytes.HasPrefix(t, []byte(";;")):
+			i := bytes.IndexByte(t, '\n')
+			if i < 0 {
+				return false
+			}
+			t = t[i+1:]
+		case bytes.HasPrefix(t, []byte("(;")):
+			// Block comments nest.
+			depth := 0
+			for len(t) > 0 {
+				if bytes.HasPrefix(t, []byte("(;")) {
+					depth++
+					t = t[2:]
+				} else if bytes.HasPrefix(t, []byte(";)")) {
+					depth--
+					t = t[2:]
+					if depth == 0 {
+						break
+					}
+				} else {
+					t = t[1:]
+				}
+			}
+			if depth != 0 {
+				return false
+			}
+		default:
+			rest, ok := bytes.CutPrefix(t, []byte("(component"))
+			return ok && (len(rest) == 0 || !isIDChar(rest[0]))
+		}
+	}
+	return false
+}
+
+// isIDChar: may this byte continue a WAT keyword?
+func isIDChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 // moduleSuffix returns ".wasm" or ".wat" when either name carries it.

@@ -168,3 +168,44 @@ func TestDetectModuleInView(t *testing.T) {
 		t.Errorf("file bind mount: %+v, %v", m, err)
 	}
 }
+
+// TestComponentKind: a component is told from a core module by the header's
+// layer field whatever the version before it, and WAT text by its first
+// form after comments.
+func TestComponentKind(t *testing.T) {
+	for _, tc := range []struct {
+		head string
+		want bool
+	}{
+		{"\x00asm\x01\x00\x00\x00", false},
+		{"\x00asm\x0d\x00\x01\x00", true},
+		{"\x00asm\x0e\x00\x01\x00", true}, // a later component version
+		{"\x00asm\x0d\x00\x02\x00", true}, // an unknown layer: the worker refuses it
+		{"\x00asm\x0d\x00", false},
+		{"\x7fELF\x0d\x00\x01\x00", false},
+	} {
+		if got := IsComponentHeader([]byte(tc.head)); got != tc.want {
+			t.Errorf("IsComponentHeader(%q) = %v, want %v", tc.head, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"(component)", true},
+		{"  \n(component $c (core module))", true},
+		{";; a comment\n(component)", true},
+		{"(; block (; nested ;) ;)\t(component)", true},
+		{"(module)", false},
+		{"(componentx)", false},
+		{";; (component)\n(module)", false},
+		{"(; (component) ;) (module)", false},
+		{";; unterminated", false},
+		{"(; unterminated (component)", false},
+		{"", false},
+	} {
+		if got := IsComponentText([]byte(tc.text)); got != tc.want {
+			t.Errorf("IsComponentText(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}

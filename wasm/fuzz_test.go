@@ -10,7 +10,7 @@ import (
 // FuzzDetectModule: whatever an image holds at args[0], detection returns
 // a module, nothing, or an error; never panics, never leaves the rootfs.
 func FuzzDetectModule(f *testing.F) {
-	for _, seed := range []string{"\x00asm\x01\x00\x00\x00", "\x00asm\x0d\x00\x01\x00", "(module)", "\x7fELF", "#!/bin/sh\n", "", " ;; comment\n(module)"} {
+	for _, seed := range []string{"\x00asm\x01\x00\x00\x00", "\x00asm\x0d\x00\x01\x00", "(module)", "\x7fELF", "#!/bin/sh\n", "", " ;; comment\n(module)", "(; c ;)(component)"} {
 		f.Add([]byte(seed), "app.wasm")
 		f.Add([]byte(seed), "app")
 	}
@@ -31,6 +31,9 @@ func FuzzDetectModule(f *testing.F) {
 		}
 		if len(content) >= 4 && string(content[:4]) == "\x00asm" && m.Text {
 			t.Fatalf("binary module taken as text")
+		}
+		if !m.Text && m.Component != IsComponentHeader(content) {
+			t.Fatalf("component = %v for a binary with header %q", m.Component, content[:min(len(content), 8)])
 		}
 	})
 }

@@ -39,7 +39,7 @@ func cacheChild() int {
 // fakeCompile stands for the compile worker: "\x7fELF", then the SHA-256 of
 // the module, 4 KiB in all. A module whose text contains "REJECT" is
 // refused, as the worker refuses a bad one.
-func fakeCompile(ctx context.Context, src, out *os.File, text bool, lim compiler.Limits) error {
+func fakeCompile(ctx context.Context, src, out *os.File, kind compiler.Source, lim compiler.Limits) error {
 	b, err := io.ReadAll(io.LimitReader(src, lim.MaxInput+1))
 	if err != nil {
 		return err

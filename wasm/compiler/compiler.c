@@ -5,7 +5,12 @@
 // constructor before the Go runtime, in the process whose argv[1] is
 // WC_MARKER:
 //
-//	exe wasm-runc:compile-module --text=0|1 --max-input=B --memory=B --cpu-seconds=S --max-output=B [--cwd=DIR]
+//	exe wasm-runc:compile-module --text=0|1 --component=0|1 --max-input=B --memory=B --cpu-seconds=S --max-output=B [--cwd=DIR]
+//
+// --component says which kind the host found (a component or a core module,
+// by the header's layer field, or by the first form of WAT text); a module
+// of the other kind is refused, so the cache never stores an entry of a kind
+// the runner is not told about.
 //
 // With --cwd, a wasi-libc module is rewritten to know that working
 // directory before it is compiled (cwd_rewrite.c).
@@ -70,12 +75,52 @@ static void wc_rejected(const char *what, wasmtime_error_t *e) {
 	wr_fail(WC_EXIT_REJECTED, wr_printf("%s: %s", what, msg));
 }
 
+// wc_component compiles a component, checks that it links against WASI
+// preview 2 and is a command (exports wasi:cli/run), writes it out and
+// exits.
+static void wc_component(wasm_engine_t *engine, const unsigned char *data, size_t len) {
+	wasmtime_component_t *c = NULL;
+	wasmtime_error_t *e = wasmtime_component_new(engine, data, len, &c);
+	if (e != NULL)
+		wc_rejected("compile", e);
+	const char *run = wr_component_run_export(engine, c);
+	if (run == NULL)
+		wr_fail(WC_EXIT_REJECTED, wr_component_not_command(engine, c));
+
+	// Link check: instantiating with WASI preview 2 and no capabilities
+	// (no stdio, files or environment) reports any import that wasmtime
+	// does not provide. Only a core start function, which components
+	// rarely have, runs guest code here, as sandboxed as in the container
+	// and within this worker's limits.
+	wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
+	wasmtime_context_t *ctx = wasmtime_store_context(store);
+	wasmtime_context_set_epoch_deadline(ctx, 1u << 30);
+	e = wasmtime_context_set_wasi(ctx, wasi_config_new());
+	if (e != NULL)
+		wr_fail(WC_EXIT_FAILED, wr_one_line(wr_error_message(e)));
+	wasmtime_component_linker_t *linker = wasmtime_component_linker_new(engine);
+	e = wasmtime_component_linker_add_wasip2(linker);
+	if (e != NULL)
+		wr_fail(WC_EXIT_FAILED, wr_one_line(wr_error_message(e)));
+	wasmtime_component_instance_t inst;
+	e = wasmtime_component_linker_instantiate(linker, ctx, c, &inst);
+	if (e != NULL)
+		wc_rejected("link", e);
+
+	wasm_byte_vec_t out = {0};
+	e = wasmtime_component_serialize(c, &out);
+	if (e != NULL)
+		wr_fail(WC_EXIT_FAILED, wr_printf("serialize: %s", wr_one_line(wr_error_message(e))));
+	wc_write_all(1, out.data, out.size);
+	_exit(0);
+}
+
 void wasm_runc_compile(int argc, char **argv) {
 	// Dies with create, whatever kills it.
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	long long text = -1, max_input = -1, memory = -1, cpu = -1, max_output = -1;
+	long long text = -1, component = -1, max_input = -1, memory = -1, cpu = -1, max_output = -1;
 	const char *cwd = NULL;
 	for (int i = 2; i < argc; i++) {
 		long long v;
@@ -83,6 +128,8 @@ void wasm_runc_compile(int argc, char **argv) {
 			cwd = argv[i] + 6;
 		else if ((v = wc_arg(argv[i], "--text")) >= 0)
 			text = v;
+		else if ((v = wc_arg(argv[i], "--component")) >= 0)
+			component = v;
 		else if ((v = wc_arg(argv[i], "--max-input")) >= 0)
 			max_input = v;
 		else if ((v = wc_arg(argv[i], "--memory")) >= 0)
@@ -94,7 +141,7 @@ void wasm_runc_compile(int argc, char **argv) {
 		else
 			wr_fail(WC_EXIT_FAILED, wr_printf("unknown compile worker argument \"%s\"", argv[i]));
 	}
-	if (text < 0 || max_input <= 0 || memory <= 0 || cpu <= 0 || max_output <= 0)
+	if (text < 0 || component < 0 || max_input <= 0 || memory <= 0 || cpu <= 0 || max_output <= 0)
 		wr_fail(WC_EXIT_FAILED, "missing compile worker argument");
 
 	// Backstops for the cgroup and the parent's deadline: CPU time, private
@@ -158,12 +205,18 @@ void wasm_runc_compile(int argc, char **argv) {
 	// 1: component).
 	if (len < 8 || memcmp(data, "\0asm", 4) != 0)
 		wr_fail(WC_EXIT_REJECTED, "not a WebAssembly module (no magic number)");
-	if (data[6] != 0 || data[7] != 0)
-		wr_fail(WC_EXIT_REJECTED, "is a WebAssembly component: wasm-runc runs WASI preview 1 core modules");
+	unsigned layer = data[6] | (unsigned)data[7] << 8;
+	if (layer > 1)
+		wr_fail(WC_EXIT_REJECTED, wr_printf("unknown WebAssembly layer %u (0 is a core module, 1 a component)", layer));
+	if ((long long)layer != component)
+		wr_fail(WC_EXIT_REJECTED, layer ? "is a component, but its WAT text does not start with (component"
+						: "is a core module, but its WAT text does not start with (module");
 
 	wasm_engine_t *engine = wasm_engine_new_with_config(wr_engine_config());
 	if (engine == NULL)
 		wr_fail(WC_EXIT_FAILED, "create engine");
+	if (layer == 1)
+		wc_component(engine, data, len);
 	wasmtime_module_t *module = NULL;
 	wasmtime_error_t *e;
 	unsigned char *rewritten = NULL;

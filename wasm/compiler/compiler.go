@@ -65,11 +65,18 @@ type RejectedError struct{ Reason string }
 
 func (e *RejectedError) Error() string { return e.Reason }
 
-// Compile compiles the module open as src (WAT text when text) and writes
+// Source says what the module's bytes are: WAT text or binary, a component
+// or a core module (the worker refuses a module of the other kind).
+type Source struct {
+	Text      bool
+	Component bool
+}
+
+// Compile compiles the module open as src (as kind says) and writes
 // the compiled module to out. It returns a *RejectedError when the module
 // is refused or exceeds a limit, and another error when the worker could
 // not run. ctx cancels the compile (the worker is killed).
-func Compile(ctx context.Context, src, out *os.File, text bool, lim Limits) error {
+func Compile(ctx context.Context, src, out *os.File, kind Source, lim Limits) error {
 	if lim.Timeout <= 0 || lim.Memory <= 0 || lim.MaxInput <= 0 || lim.MaxOutput <= 0 {
 		return errors.New("compile: limits not set")
 	}
@@ -84,7 +91,8 @@ func Compile(ctx context.Context, src, out *os.File, text bool, lim Limits) erro
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe",
 		Args: []string{os.Args[0], Marker,
-			"--text=" + boolArg(text),
+			"--text=" + boolArg(kind.Text),
+			"--component=" + boolArg(kind.Component),
 			"--max-input=" + strconv.FormatInt(lim.MaxInput, 10),
 			"--memory=" + strconv.FormatInt(lim.Memory, 10),
 			"--cpu-seconds=" + strconv.FormatInt(cpu, 10),

@@ -20,6 +20,17 @@ const helloWat = `(module
 
 func compileText(t *testing.T, src string, text bool, lim Limits) ([]byte, error) {
 	t.Helper()
+	kind := Source{Text: text}
+	if text {
+		kind.Component = strings.Contains(src, "(component")
+	} else {
+		kind.Component = len(src) >= 8 && src[6] == 1
+	}
+	return compileKind(t, src, kind, lim)
+}
+
+func compileKind(t *testing.T, src string, kind Source, lim Limits) ([]byte, error) {
+	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "m")
 	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
@@ -35,7 +46,7 @@ func compileText(t *testing.T, src string, text bool, lim Limits) ([]byte, error
 		t.Fatal(err)
 	}
 	defer out.Close()
-	err = Compile(context.Background(), f, out, text, lim)
+	err = Compile(context.Background(), f, out, kind, lim)
 	b, _ := os.ReadFile(out.Name())
 	return b, err
 }
@@ -62,7 +73,10 @@ func TestCompileRejects(t *testing.T) {
 	}{
 		{"bad wat", "(module (fnuc))", true, testLimits, "parse WAT: expected valid module field"},
 		{"not wasm", "#!/bin/sh\n", false, testLimits, "not a WebAssembly module"},
-		{"component", "\x00asm\x0d\x00\x01\x00", false, testLimits, "is a WebAssembly component"},
+		{"bad component", "\x00asm\x0d\x00\x01\x00\xff", false, testLimits, "compile: "},
+		{"unknown layer", "\x00asm\x0d\x00\x02\x00", false, testLimits, "unknown WebAssembly layer 2"},
+		{"reactor component", readExample(t, "component-reactor"), true, testLimits, "is a WebAssembly component that exports example:demo/greeter; wasm-runc runs components that export wasi:cli/run"},
+		{"component missing import", readExample(t, "component-import"), true, testLimits, "link: component imports instance `example:missing/thing`"},
 		{"missing import", `(module (import "env" "nope" (func)) (func (export "_start")))`, true, testLimits, "link: unknown import: `env::nope` has not been defined"},
 		{"no _start", `(module (func (export "main")))`, true, testLimits, "module has no _start function"},
 		{"too large", helloWat, true, Limits{Timeout: time.Minute, Memory: 1 << 30, MaxInput: 10, MaxOutput: 1 << 20}, "bytes is more than the 10 this runtime accepts"},
@@ -80,6 +94,46 @@ func TestCompileRejects(t *testing.T) {
 			}
 			if len(re.Reason) > 700 || strings.ContainsAny(re.Reason, "\n\x1b") {
 				t.Errorf("reason not capped or not escaped (%d bytes): %q", len(re.Reason), re.Reason)
+			}
+		})
+	}
+}
+
+func readExample(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../../examples/wat", name+".wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestCompileComponent: a component compiles to wasmtime's serialized form;
+// the worker refuses bytes of the other kind than the host said, so the
+// cache cannot store an entry the runner would load as the wrong kind.
+func TestCompileComponent(t *testing.T) {
+	comp := readExample(t, "component-exit")
+	b, err := compileKind(t, comp, Source{Text: true, Component: true}, testLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "\x7fELF") {
+		t.Errorf("compiled component does not start with an ELF header: %q", b[:min(len(b), 8)])
+	}
+	for _, tc := range []struct {
+		name string
+		src  string
+		kind Source
+		want string
+	}{
+		{"component said module", comp, Source{Text: true}, "is a component, but its WAT text does not start with (component"},
+		{"module said component", helloWat, Source{Text: true, Component: true}, "is a core module, but its WAT text does not start with (module"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := compileKind(t, tc.src, tc.kind, testLimits)
+			var re *RejectedError
+			if !errors.As(err, &re) || !strings.Contains(re.Reason, tc.want) {
+				t.Fatalf("err = %v, want a RejectedError containing %q", err, tc.want)
 			}
 		})
 	}
@@ -139,7 +193,7 @@ func TestCompileCancel(t *testing.T) {
 	defer out.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	if err := Compile(ctx, f, out, true, testLimits); !errors.Is(err, context.DeadlineExceeded) {
+	if err := Compile(ctx, f, out, Source{Text: true}, testLimits); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's", err)
 	}
 }
@@ -183,7 +237,7 @@ func TestCompileDropsRoot(t *testing.T) {
 	defer out.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Compile(ctx, f, out, true, testLimits) }()
+	go func() { done <- Compile(ctx, f, out, Source{Text: true}, testLimits) }()
 	defer func() { cancel(); <-done }()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		ents, _ := os.ReadDir("/proc")

@@ -294,4 +294,70 @@ WR_HELPER char *wr_one_line(const char *msg) {
 	return out.s;
 }
 
+// ---- components -------------------------------------------------------------
+
+// WR_RUN_PREFIX starts the name of the interface a WASI preview 2 command
+// exports; wasmtime's wasip2 linker serves every 0.2.x.
+#define WR_RUN_PREFIX "wasi:cli/run@0.2."
+
+// wr_component_run_export returns the name of the component's wasi:cli/run
+// export (an instance with a "run" function), or NULL when it has none.
+WR_HELPER char *wr_component_run_export(const wasm_engine_t *engine, const wasmtime_component_t *c) {
+	wasmtime_component_type_t *ty = wasmtime_component_type(c);
+	char *found = NULL;
+	size_t n = wasmtime_component_type_export_count(ty, engine);
+	for (size_t i = 0; i < n && found == NULL; i++) {
+		const char *name;
+		size_t len;
+		WR_COMPONENT_ITEM item;
+		if (!wasmtime_component_type_export_nth(ty, engine, i, &name, &len, &item))
+			continue;
+		if (item.kind == WR_COMPONENT_ITEM_INSTANCE && len > strlen(WR_RUN_PREFIX) &&
+		    strncmp(name, WR_RUN_PREFIX, strlen(WR_RUN_PREFIX)) == 0) {
+			wr_buf b = {0};
+			wr_put(&b, name, len);
+			wasmtime_component_export_index_t *inst = wasmtime_component_get_export_index(c, NULL, b.s, b.n);
+			if (inst != NULL) {
+				wasmtime_component_export_index_t *run = wasmtime_component_get_export_index(c, inst, "run", 3);
+				if (run != NULL) {
+					found = b.s;
+					wasmtime_component_export_index_delete(run);
+				}
+				wasmtime_component_export_index_delete(inst);
+			}
+			if (found == NULL)
+				free(b.s);
+		}
+		wasmtime_component_item_delete(&item);
+	}
+	wasmtime_component_type_delete(ty);
+	return found;
+}
+
+// wr_component_not_command says what a component that is not a WASI command
+// exports instead (a reactor, a wasi:http/proxy): the line `create` fails
+// with. Names come from the module: the caller caps and escapes the line.
+WR_HELPER char *wr_component_not_command(const wasm_engine_t *engine, const wasmtime_component_t *c) {
+	wasmtime_component_type_t *ty = wasmtime_component_type(c);
+	size_t n = wasmtime_component_type_export_count(ty, engine);
+	wr_buf b = {0};
+	wr_puts(&b, "is a WebAssembly component that exports ");
+	if (n == 0)
+		wr_puts(&b, "nothing");
+	for (size_t i = 0; i < n; i++) {
+		const char *name;
+		size_t len;
+		WR_COMPONENT_ITEM item;
+		if (!wasmtime_component_type_export_nth(ty, engine, i, &name, &len, &item))
+			continue;
+		if (i > 0)
+			wr_puts(&b, ", ");
+		wr_put(&b, name, len);
+		wasmtime_component_item_delete(&item);
+	}
+	wasmtime_component_type_delete(ty);
+	wr_puts(&b, "; wasm-runc runs components that export wasi:cli/run (a WASI command)");
+	return b.s;
+}
+
 #endif

@@ -61,6 +61,56 @@ typedef struct wasmtime_func {
 	void *__private;
 } wasmtime_func_t;
 typedef uint8_t wasmtime_extern_kind_t;
+
+// The component model (wasmtime/component/*.h).
+typedef struct wasmtime_component_t wasmtime_component_t;
+typedef struct wasmtime_component_linker_t wasmtime_component_linker_t;
+typedef struct wasmtime_component_export_index_t wasmtime_component_export_index_t;
+typedef struct wasmtime_component_type_t wasmtime_component_type_t;
+typedef struct wasmtime_component_instance {
+	uint64_t store_id;
+	uint32_t __private;
+} wasmtime_component_instance_t;
+typedef struct wasmtime_component_func {
+	struct {
+		uint64_t store_id;
+		uint32_t __private1;
+	};
+	uint32_t __private2;
+} wasmtime_component_func_t;
+#endif
+
+#define WR_COMPONENT_RESULT 19		/* WASMTIME_COMPONENT_RESULT */
+#define WR_COMPONENT_ITEM_INSTANCE 1	/* WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE */
+#define WR_COMPONENT_ITEM_FUNC 3	/* WASMTIME_COMPONENT_ITEM_COMPONENT_FUNC */
+
+// wasmtime_component_val_t with its union cut to the member the runner
+// reads (a result) and room for the others: 32 bytes in v42.
+struct wr_component_val;
+typedef struct wr_component_val {
+	uint8_t kind;
+	union {
+		struct {
+			bool is_ok;
+			struct wr_component_val *val;
+		} result;
+		uint64_t room[3];
+	} of;
+} wr_component_val_t;
+// wasmtime_component_item_t likewise: a kind and 16 bytes of union.
+typedef struct wr_component_item {
+	uint8_t kind;
+	union {
+		void *p;
+		uint64_t room[2];
+	} of;
+} wr_component_item_t;
+#ifdef WASMTIME_API_H
+#define WR_COMPONENT_VAL wasmtime_component_val_t
+#define WR_COMPONENT_ITEM wasmtime_component_item_t
+#else
+#define WR_COMPONENT_VAL wr_component_val_t
+#define WR_COMPONENT_ITEM wr_component_item_t
 #endif
 
 #define WR_WASMTIME_STRATEGY_CRANELIFT 1 /* WASMTIME_STRATEGY_CRANELIFT */
@@ -101,6 +151,7 @@ void wasmtime_error_message(const wasmtime_error_t *error, wasm_name_t *message)
 bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status);
 void wasm_trap_message(const wasm_trap_t *, wasm_message_t *out);
 void wasm_trap_trace(const wasm_trap_t *, wasm_frame_vec_t *out);
+void wasmtime_error_wasm_trace(const wasmtime_error_t *, wasm_frame_vec_t *out);
 const wasm_name_t *wasmtime_frame_func_name(const wasm_frame_t *);
 wasmtime_error_t *wasmtime_module_deserialize(wasm_engine_t *engine, const uint8_t *bytes, size_t bytes_len,
 					      wasmtime_module_t **ret);
@@ -146,7 +197,51 @@ wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *store, const wasmtime_f
 				     const wasmtime_val_t *args, size_t nargs, wasmtime_val_t *results,
 				     size_t nresults, wasm_trap_t **trap);
 
+wasmtime_error_t *wasmtime_component_new(const wasm_engine_t *engine, const uint8_t *buf, size_t len,
+					 wasmtime_component_t **component_out);
+wasmtime_error_t *wasmtime_component_serialize(const wasmtime_component_t *component, wasm_byte_vec_t *ret);
+wasmtime_error_t *wasmtime_component_deserialize(const wasm_engine_t *engine, const uint8_t *buf, size_t len,
+						 wasmtime_component_t **component_out);
+wasmtime_error_t *wasmtime_component_deserialize_file(const wasm_engine_t *engine, const char *path,
+						      wasmtime_component_t **component_out);
+void wasmtime_component_delete(wasmtime_component_t *component);
+wasmtime_component_type_t *wasmtime_component_type(const wasmtime_component_t *component);
+void wasmtime_component_type_delete(wasmtime_component_type_t *ty);
+size_t wasmtime_component_type_export_count(const wasmtime_component_type_t *ty, const wasm_engine_t *engine);
+bool wasmtime_component_type_export_nth(const wasmtime_component_type_t *ty, const wasm_engine_t *engine,
+					size_t nth, const char **name_ret, size_t *name_len_ret,
+					WR_COMPONENT_ITEM *type_ret);
+void wasmtime_component_item_delete(WR_COMPONENT_ITEM *ptr);
+wasmtime_component_export_index_t *wasmtime_component_get_export_index(
+	const wasmtime_component_t *component, const wasmtime_component_export_index_t *instance_export_index,
+	const char *name, size_t name_len);
+void wasmtime_component_export_index_delete(wasmtime_component_export_index_t *export_index);
+wasmtime_component_linker_t *wasmtime_component_linker_new(const wasm_engine_t *engine);
+wasmtime_error_t *wasmtime_component_linker_add_wasip2(wasmtime_component_linker_t *linker);
+wasmtime_error_t *wasmtime_component_linker_instantiate(const wasmtime_component_linker_t *linker,
+							wasmtime_context_t *context,
+							const wasmtime_component_t *component,
+							wasmtime_component_instance_t *instance_out);
+void wasmtime_component_linker_delete(wasmtime_component_linker_t *linker);
+bool wasmtime_component_instance_get_func(const wasmtime_component_instance_t *instance,
+					  wasmtime_context_t *context,
+					  const wasmtime_component_export_index_t *export_index,
+					  wasmtime_component_func_t *func_out);
+wasmtime_error_t *wasmtime_component_func_call(const wasmtime_component_func_t *func, wasmtime_context_t *context,
+					       const WR_COMPONENT_VAL *args, size_t args_size,
+					       WR_COMPONENT_VAL *results, size_t results_size);
+void wasmtime_component_val_delete(WR_COMPONENT_VAL *value);
+
 #ifdef WASMTIME_API_H
+_Static_assert(sizeof(wr_component_val_t) == sizeof(wasmtime_component_val_t), "wr_component_val_t size");
+_Static_assert(offsetof(wr_component_val_t, of) == offsetof(wasmtime_component_val_t, of), "wr_component_val_t.of");
+_Static_assert(offsetof(wr_component_val_t, of.result.is_ok) == offsetof(wasmtime_component_val_t, of.result.is_ok), "result.is_ok");
+_Static_assert(offsetof(wr_component_val_t, of.result.val) == offsetof(wasmtime_component_val_t, of.result.val), "result.val");
+_Static_assert(sizeof(wr_component_item_t) == sizeof(wasmtime_component_item_t), "wr_component_item_t size");
+_Static_assert(offsetof(wr_component_item_t, of) == offsetof(wasmtime_component_item_t, of), "wr_component_item_t.of");
+_Static_assert(WR_COMPONENT_RESULT == WASMTIME_COMPONENT_RESULT, "component result kind");
+_Static_assert(WR_COMPONENT_ITEM_INSTANCE == WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE, "item instance");
+_Static_assert(WR_COMPONENT_ITEM_FUNC == WASMTIME_COMPONENT_ITEM_COMPONENT_FUNC, "item func");
 _Static_assert(sizeof(wr_extern_t) >= sizeof(wasmtime_extern_t), "wr_extern_t too small");
 _Static_assert(offsetof(wr_extern_t, of) == offsetof(wasmtime_extern_t, of), "wr_extern_t.of offset");
 _Static_assert(offsetof(wr_extern_t, of.func) == offsetof(wasmtime_extern_t, of.func), "wr_extern_t.of.func offset");

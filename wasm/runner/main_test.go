@@ -75,6 +75,13 @@ func watModule(t testing.TB, name string) *wasm.Module {
 	return &wasm.Module{GuestPath: p, Rootfs: "/", Text: true}
 }
 
+// watComponent is examples/wat/<name>.wat, a component, as a Module.
+func watComponent(t testing.TB, name string) *wasm.Module {
+	m := watModule(t, name)
+	m.Component = true
+	return m
+}
+
 func goModule(t testing.TB) *wasm.Module {
 	p := goHello(t)
 	return &wasm.Module{GuestPath: p, Rootfs: "/"}
@@ -123,7 +130,7 @@ func startRunner(t *testing.T, m *wasm.Module, memLimit int64, dir string, env [
 	t.Helper()
 	e := openEntry(t, m)
 	defer e.File.Close()
-	return startRunnerMem(t, e.File, e.Size, memLimit, dir, env, args...)
+	return startRunnerKind(t, e.File, e.Size, memLimit, m.Component, dir, env, args...)
 }
 
 // startRunnerFD starts the runner on an entry open as f.
@@ -133,11 +140,16 @@ func startRunnerFD(t *testing.T, f *os.File, size int64, dir string, env []strin
 
 func startRunnerMem(t *testing.T, f *os.File, size, memLimit int64, dir string, env []string, args ...string) *run {
 	t.Helper()
+	return startRunnerKind(t, f, size, memLimit, false, dir, env, args...)
+}
+
+func startRunnerKind(t *testing.T, f *os.File, size, memLimit int64, component bool, dir string, env []string, args ...string) *run {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ra := Args(Options{ModuleFD: 3, ModuleSize: size, MemoryLimit: memLimit, Args: args})
+	ra := Args(Options{ModuleFD: 3, ModuleSize: size, MemoryLimit: memLimit, Component: component, Args: args})
 	if ra[0] != "/proc/self/exe" || ra[1] != Marker {
 		t.Fatalf("Args = %q", ra)
 	}

@@ -96,6 +96,15 @@ func TestRunnerMemoryLimitWat(t *testing.T) {
 	}
 }
 
+// TestRunnerMemoryLimitComponent: the limit holds for a component's
+// memories too (component-grow returns err, exit 1, when a grow fails).
+func TestRunnerMemoryLimitComponent(t *testing.T) {
+	r := startRunner(t, watComponent(t, "component-grow"), 64<<20, "/", nil, "grow")
+	if code := r.wait(t); code != 1 {
+		t.Fatalf("with a 64 MiB limit: exit %d, want 1 (a grow failed); stderr %q", code, r.stderr)
+	}
+}
+
 func TestLinearMemoryLimit(t *testing.T) {
 	if got := linearMemoryLimit(1<<20, 9<<20); got != 0 {
 		t.Errorf("tiny limit: %d, want 0", got)

@@ -29,13 +29,11 @@
 
 extern char **environ;
 
-// wr_trap_line: the trap's reason without its backtrace, plus the innermost
-// frame when the module kept names.
-static char *wr_trap_line(const wasm_trap_t *trap) {
-	wasm_message_t m;
-	wasm_trap_message(trap, &m);
-	char *msg = wr_wasmtime_message(m.data, m.size > 0 ? m.size - 1 : 0);
-	wasm_byte_vec_delete(&m);
+// wr_trap_text: a trap's reason without its backtrace (the line after "wasm
+// trap: ", or the message's last line), plus the innermost frame when the
+// module kept names. msg is wasmtime's whole message; frames is its trace.
+static char *wr_trap_text(const char *whole, const wasm_frame_vec_t *frames) {
+	char *msg = strdup(whole);
 	char *reason = NULL;
 	char *copy = strdup(msg);
 	for (char *line = copy;;) {
@@ -43,8 +41,9 @@ static char *wr_trap_line(const wasm_trap_t *trap) {
 		if (nl != NULL)
 			*nl = 0;
 		char *t = wr_trim_space(line);
-		if (strncmp(t, "wasm trap: ", 11) == 0)
-			reason = t + 11;
+		char *w = strstr(t, "wasm trap: ");
+		if (w != NULL)
+			reason = w + 11;
 		if (nl == NULL)
 			break;
 		line = nl + 1;
@@ -56,20 +55,29 @@ static char *wr_trap_line(const wasm_trap_t *trap) {
 	}
 	wr_buf out = {0};
 	wr_puts(&out, reason);
-	wasm_frame_vec_t frames = {0};
-	wasm_trap_trace(trap, &frames);
-	if (frames.size > 0) {
-		const wasm_name_t *name = wasmtime_frame_func_name(frames.data[0]);
+	if (frames->size > 0) {
+		const wasm_name_t *name = wasmtime_frame_func_name(frames->data[0]);
 		if (name != NULL && name->size > 0) {
 			wr_puts(&out, " (in ");
 			wr_put(&out, name->data, name->size);
 			wr_puts(&out, ")");
 		}
 	}
-	wasm_frame_vec_delete(&frames);
 	return out.s;
 }
 
+// wr_trap_line: wr_trap_text of a core module's trap.
+static char *wr_trap_line(const wasm_trap_t *trap) {
+	wasm_message_t m;
+	wasm_trap_message(trap, &m);
+	char *msg = wr_wasmtime_message(m.data, m.size > 0 ? m.size - 1 : 0);
+	wasm_byte_vec_delete(&m);
+	wasm_frame_vec_t frames = {0};
+	wasm_trap_trace(trap, &frames);
+	char *line = wr_trap_text(msg, &frames);
+	wasm_frame_vec_delete(&frames);
+	return line;
+}
 
 // ---- signals ----------------------------------------------------------
 
@@ -158,6 +166,8 @@ static void wr_set_title(int argc, char **argv, int uargc, char **uargv) {
 // file compiled (wr_check_module).
 static const char *wr_module_path;
 static unsigned long long wr_module_dev, wr_module_ino;
+// wr_component: --component=1, the compiled file is a component.
+static int wr_component;
 
 static int wr_parse(int argc, char **argv, long *fd, long long *limit, long long *size) {
 	*fd = -1;
@@ -199,6 +209,8 @@ static int wr_parse(int argc, char **argv, long *fd, long long *limit, long long
 			wr_module_dev = (unsigned long long)n;
 		else if (nl == 12 && strncmp(a, "--module-ino", nl) == 0)
 			wr_module_ino = (unsigned long long)n;
+		else if (nl == 11 && strncmp(a, "--component", nl) == 0 && n <= 1)
+			wr_component = (int)n;
 		else
 			wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("unknown runner argument \"%s\"", a));
 	}
@@ -227,15 +239,29 @@ static void wr_check_module(void) {
 				  wr_module_path));
 }
 
-// wr_load deserializes the module from fd (mapped through /proc/self/fd/N
-// when that path leads to fd's inode, copied otherwise) and closes fd. size
-// is the size of wasmtime's serialized bytes at the start of the file (the
-// host's cache trailer follows them).
-static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *procfd, int64_t size) {
+// wr_deserialize_file and wr_deserialize load either kind: a module, or a
+// component when wr_component.
+static wasmtime_error_t *wr_deserialize_file(wasm_engine_t *engine, const char *path, void **out) {
+	if (wr_component)
+		return wasmtime_component_deserialize_file(engine, path, (wasmtime_component_t **)out);
+	return wasmtime_module_deserialize_file(engine, path, (wasmtime_module_t **)out);
+}
+
+static wasmtime_error_t *wr_deserialize(wasm_engine_t *engine, const uint8_t *data, size_t len, void **out) {
+	if (wr_component)
+		return wasmtime_component_deserialize(engine, data, len, (wasmtime_component_t **)out);
+	return wasmtime_module_deserialize(engine, data, len, (wasmtime_module_t **)out);
+}
+
+// wr_load deserializes the module or component from fd (mapped through
+// /proc/self/fd/N when that path leads to fd's inode, copied otherwise) and
+// closes fd. size is the size of wasmtime's serialized bytes at the start of
+// the file (the host's cache trailer follows them).
+static void *wr_load(wasm_engine_t *engine, int fd, const char *procfd, int64_t size) {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("read compiled module: fstat: %s", wr_errno(errno)));
-	wasmtime_module_t *module = NULL;
+	void *module = NULL;
 	if (S_ISREG(st.st_mode)) {
 		char *path = wr_printf("%s%d", procfd, fd);
 		int rfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -247,7 +273,7 @@ static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *pro
 				// between the two, only a process of this container
 				// able to mount over /proc could change where it
 				// leads, and such a process already runs native code.
-				wasmtime_error_t *e = wasmtime_module_deserialize_file(engine, path, &module);
+				wasmtime_error_t *e = wr_deserialize_file(engine, path, &module);
 				if (e != NULL) {
 					wasmtime_error_delete(e);
 					module = NULL;
@@ -293,7 +319,7 @@ static wasmtime_module_t *wr_load(wasm_engine_t *engine, int fd, const char *pro
 		if ((int64_t)len > size)
 			len = size;
 	}
-	wasmtime_error_t *e = wasmtime_module_deserialize(engine, data, len, &module);
+	wasmtime_error_t *e = wr_deserialize(engine, data, len, &module);
 	if (e != NULL)
 		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("load compiled module: %s", wr_one_line(wr_error_message(e))));
 	if (maplen > 0)
@@ -370,11 +396,52 @@ static void wr_guest_error(wasmtime_error_t *err, wasm_trap_t *trap, int instant
 		wr_fail(WR_EXIT_TRAP, wr_printf("wasm trap: %s", wr_trap_line(trap)));
 	char *msg = wr_error_message(err);
 	if (instantiating)
-		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("instantiate module: %s", wr_one_line(msg)));
+		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("instantiate %s: %s", wr_component ? "component" : "module",
+							 wr_one_line(msg)));
 	if (strstr(msg, "invalid exit status") != NULL)
 		wr_fail(WR_EXIT_INVALID_STATUS,
 			"guest exit status out of range: wasmtime accepts proc_exit codes 0 to 125 only");
+	// A component's trap arrives as an error with the trap as its cause.
+	if (strstr(msg, "wasm trap: ") != NULL) {
+		wasm_frame_vec_t frames = {0};
+		wasmtime_error_wasm_trace(err, &frames);
+		char *line = wr_trap_text(msg, &frames);
+		wasm_frame_vec_delete(&frames);
+		wr_fail(WR_EXIT_TRAP, wr_printf("wasm trap: %s", line));
+	}
 	wr_fail(WR_EXIT_TRAP, wr_printf("wasm error: %s", wr_one_line(msg)));
+}
+
+// wr_run_component instantiates a component with WASI preview 2 and calls
+// its wasi:cli/run; it never returns. run's result<_, _> exits 0 when ok
+// and 1 when err; wasi:cli/exit exits with its status the same way (an
+// exit error, as for a core module's proc_exit).
+static void wr_run_component(wasm_engine_t *engine, wasmtime_context_t *ctx, wasmtime_component_t *c) {
+	char *run = wr_component_run_export(engine, c);
+	if (run == NULL) // the compile worker refused these
+		wr_fail(WR_EXIT_RUNNER_FAILED, wr_component_not_command(engine, c));
+	wasmtime_component_linker_t *linker = wasmtime_component_linker_new(engine);
+	wasmtime_error_t *err = wasmtime_component_linker_add_wasip2(linker);
+	if (err != NULL)
+		wr_fail(WR_EXIT_RUNNER_FAILED, wr_one_line(wr_error_message(err)));
+	wr_exit_if_caught();
+
+	wasmtime_component_instance_t instance;
+	err = wasmtime_component_linker_instantiate(linker, ctx, c, &instance);
+	wr_guest_error(err, NULL, 1);
+	wasmtime_component_export_index_t *iface = wasmtime_component_get_export_index(c, NULL, run, strlen(run));
+	wasmtime_component_export_index_t *fidx =
+		iface ? wasmtime_component_get_export_index(c, iface, "run", 3) : NULL;
+	wasmtime_component_func_t func;
+	if (fidx == NULL || !wasmtime_component_instance_get_func(&instance, ctx, fidx, &func))
+		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("component has no %s#run function", run));
+	WR_COMPONENT_VAL result;
+	memset(&result, 0, sizeof result);
+	err = wasmtime_component_func_call(&func, ctx, NULL, 0, &result, 1);
+	wr_guest_error(err, NULL, 0);
+	if (result.kind != WR_COMPONENT_RESULT)
+		wr_fail(WR_EXIT_RUNNER_FAILED, wr_printf("%s#run returned a value of kind %d, not a result", run, result.kind));
+	_exit(result.of.result.is_ok ? 0 : 1);
 }
 
 void wasm_runc_run(int argc, char **argv, const char *procfd) {
@@ -399,7 +466,7 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 	wr_exit_if_caught();
 
 	wr_check_module();
-	wasmtime_module_t *module = wr_load(engine, (int)fd, procfd, size);
+	void *module = wr_load(engine, (int)fd, procfd, size);
 
 	wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
 	wasmtime_context_t *ctx = wasmtime_store_context(store);
@@ -409,7 +476,10 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 		int64_t l = limit - (WR_MEMORY_HEADROOM_BASE + size + limit / 64);
 		wasmtime_store_limiter(store, l < 0 ? 0 : l, -1, -1, -1, -1);
 	}
-	wasmtime_error_t *err = wasmtime_context_set_wasi(ctx, wr_wasi(uargc, uargv, wr_cwd_rewritten(module)));
+	// Only a core module can carry the cwd rewrite; for a component, module
+	// is a wasmtime_component_t (merge of branches cwd and comp).
+	int rewritten = wr_component ? 0 : wr_cwd_rewritten(module);
+	wasmtime_error_t *err = wasmtime_context_set_wasi(ctx, wr_wasi(uargc, uargv, rewritten));
 	if (err != NULL)
 		wr_fail(WR_EXIT_RUNNER_FAILED, wr_one_line(wr_error_message(err)));
 	// wasmtime's WASI preview 1 calls run on a tokio runtime that starts one
@@ -418,6 +488,8 @@ void wasm_runc_run(int argc, char **argv, const char *procfd) {
 	// to start and to tear down at exit. Set after wr_wasi has copied the
 	// environment, so the guest never sees it.
 	setenv("TOKIO_WORKER_THREADS", "1", 1);
+	if (wr_component)
+		wr_run_component(engine, ctx, module);
 	wasmtime_linker_t *linker = wasmtime_linker_new(engine);
 	err = wasmtime_linker_define_wasi(linker);
 	if (err != NULL)

@@ -64,6 +64,7 @@ type Options struct {
 	// it). ModuleIno 0: no check.
 	ModulePath           string
 	ModuleDev, ModuleIno uint64
+	Component            bool     // the compiled file is a component (WASI preview 2)
 	Args                 []string // the user's process.args, argv[0] included
 }
 
@@ -71,7 +72,7 @@ type Options struct {
 // binary as the runner:
 //
 //	/proc/self/exe wasm-runc:run-module --module-fd=N --module-size=S [--memory-limit=B]
-//	    [--module-dev=D --module-ino=I --module-path=P] -- <user args>
+//	    [--module-dev=D --module-ino=I --module-path=P] [--component=1] -- <user args>
 func Args(o Options) []string {
 	a := []string{"/proc/self/exe", Marker, "--module-fd=" + strconv.Itoa(o.ModuleFD),
 		"--module-size=" + strconv.FormatInt(o.ModuleSize, 10)}
@@ -81,6 +82,9 @@ func Args(o Options) []string {
 	if o.ModuleIno != 0 {
 		a = append(a, "--module-dev="+strconv.FormatUint(o.ModuleDev, 10),
 			"--module-ino="+strconv.FormatUint(o.ModuleIno, 10), "--module-path="+o.ModulePath)
+	}
+	if o.Component {
+		a = append(a, "--component=1")
 	}
 	a = append(a, "--")
 	return append(a, o.Args...)

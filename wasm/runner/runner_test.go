@@ -24,6 +24,8 @@ func TestArgs(t *testing.T) {
 			[]string{"/proc/self/exe", Marker, "--module-fd=3", "--module-size=1000", "--", "app.wasm"}},
 		{Options{ModuleFD: 7, ModuleSize: 5, MemoryLimit: 64 << 20, Args: []string{"/app", "--", "-x", ""}},
 			[]string{"/proc/self/exe", Marker, "--module-fd=7", "--module-size=5", "--memory-limit=67108864", "--", "/app", "--", "-x", ""}},
+		{Options{ModuleFD: 3, ModuleSize: 9, Component: true, Args: []string{"c.wasm"}},
+			[]string{"/proc/self/exe", Marker, "--module-fd=3", "--module-size=9", "--component=1", "--", "c.wasm"}},
 		{Options{ModuleFD: 3, Args: []string{}},
 			[]string{"/proc/self/exe", Marker, "--module-fd=3", "--module-size=0", "--"}},
 	} {
@@ -50,6 +52,9 @@ func TestRunnerExitCodes(t *testing.T) {
 		{"wat exit 255 refused", watModule(t, "exit"), []string{"exit", "255"}, ExitInvalidStatus, "", "exit status out of range"},
 		{"wat trap", watModule(t, "trap"), []string{"trap"}, ExitTrap, "", "wasm-runc: wasm trap: wasm `unreachable` instruction executed"},
 		{"wat trap in start function", watModule(t, "start-trap"), []string{"start-trap"}, ExitTrap, "", "wasm-runc: wasm trap: wasm `unreachable` instruction executed"},
+		{"component run ok", watComponent(t, "component-ok"), []string{"c"}, 0, "", ""},
+		{"component wasi:cli/exit err", watComponent(t, "component-exit"), []string{"c"}, 1, "", ""},
+		{"component trap", watComponent(t, "component-trap"), []string{"c"}, ExitTrap, "", "wasm-runc: wasm trap: wasm `unreachable` instruction executed (in boom)"},
 		{"go exit 7", goModule(t), []string{"hello", "exit", "7"}, 7, "", ""},
 		{"go return", goModule(t), []string{"hello", "cwd"}, 0, "cwd=/\n", ""},
 		{"go panic", goModule(t), []string{"hello", "panic"}, 2, "", "panic: hello: asked to panic"},
@@ -182,6 +187,7 @@ func TestRunnerSignals(t *testing.T) {
 		sig   syscall.Signal
 	}{
 		{"wat loop SIGTERM", watModule(t, "loop"), []string{"loop"}, "", syscall.SIGTERM},
+		{"component loop SIGTERM", watComponent(t, "component-loop"), []string{"loop"}, "", syscall.SIGTERM},
 		{"go spin SIGINT", goModule(t), []string{"hello", "spin"}, "spinning", syscall.SIGINT},
 		{"go sleep SIGTERM", goModule(t), []string{"hello", "cwd", "sleep", "10"}, "cwd=/", syscall.SIGTERM},
 		{"go sleep SIGUSR1", goModule(t), []string{"hello", "cwd", "sleep", "10"}, "cwd=/", syscall.SIGUSR1},
