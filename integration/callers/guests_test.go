@@ -46,7 +46,7 @@ var callerGuests = []callerGuest{
 		known: "wasi-libc cannot open absolute paths when the cwd is not / (branch cwd)"},
 	// The preview 1 adapter turns exit(7) into wasi:cli/exit's exit(err).
 	{name: "c-component", file: "c-component.wasm", family: "c", code: 1,
-		known: "components need branch comp"},
+		known: "components need branch comp; with it and branch cwd, wasi-libc inside a component still cannot open absolute paths when the cwd is not / (the cwd rewrite covers core modules)"},
 }
 
 // Inputs of every guest row: the image's WORKDIR is /data.
