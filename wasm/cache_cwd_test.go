@@ -118,3 +118,24 @@ func readAll(f *os.File) ([]byte, error) {
 	_, err = f.ReadAt(b, 0)
 	return b, err
 }
+
+// BenchmarkContainsBytes: the host's search for wasi-libc's name, paid on
+// an index miss by a module run with a cwd other than "/"
+// (docs/performance.md). The file is 3 MB, about a Go hello.
+func BenchmarkContainsBytes(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "m")
+	if err := os.WriteFile(p, bytes.Repeat([]byte("\x00asm_wasilibc"), 3<<20/13), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.SetBytes(3 << 20)
+	for b.Loop() {
+		if found, err := containsBytes(f, wasiLibcName); err != nil || found {
+			b.Fatal(found, err)
+		}
+	}
+}

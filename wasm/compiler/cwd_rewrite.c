@@ -140,6 +140,19 @@ static void wb_put(wc_wb *w, const void *s, size_t n) {
 
 static void wb_byte(wc_wb *w, uint8_t c) { wb_put(w, &c, 1); }
 
+// wb_reserve sizes an empty buffer once: growing a copy of a large module
+// by doubling cost more than the rest of the rewrite.
+static void wb_reserve(wc_wb *w, size_t n) {
+	if (w->bad || w->cap != 0)
+		return;
+	if (n > w->max)
+		n = w->max;
+	if ((w->b = malloc(n)) == NULL)
+		w->bad = 1;
+	else
+		w->cap = n;
+}
+
 static void wb_u32(wc_wb *w, uint32_t v) {
 	do {
 		uint8_t b = v & 0x7f;
@@ -858,6 +871,12 @@ int wc_cwd_rewrite(const unsigned char *in, size_t len, const char *cwd, unsigne
 	wc_wb types = {.max = max}, funcs = {.max = max}, globals = {.max = max}, exports = {.max = max},
 	      code = {.max = max}, w = {.max = max};
 	uint32_t n;
+	size_t room = 2 * WR_CWD_MAX + 4096; // the new code, beyond the old
+	wb_reserve(&types, (size_t)(m.types.end - m.types.payload) + 16);
+	wb_reserve(&funcs, (size_t)(m.funcs.end - m.funcs.payload) + 32);
+	wb_reserve(&globals, (size_t)(m.globals.end - m.globals.payload) + 64);
+	wb_reserve(&exports, (size_t)(m.exports.end - m.exports.payload) + 32);
+	wb_reserve(&code, (size_t)(m.code.end - m.code.payload) + room);
 
 	// Types: (i32) -> () for write_cwd, () -> () for init.
 	wb_u32(&types, m.ntypes + 2);
@@ -935,6 +954,7 @@ int wc_cwd_rewrite(const unsigned char *in, size_t len, const char *cwd, unsigne
 
 	// The module, sections in their order, five of them new.
 	wc_wb res = {.max = max};
+	wb_reserve(&res, len + room + 256);
 	wb_put(&res, in, 8);
 	wc_rd s = {in + 8, in + len, 0};
 	while (rd_left(&s) > 0 && !res.bad) {

@@ -476,3 +476,48 @@ func FuzzCwdRewrite(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCwdRewrite: the rewrite alone, on the guests of the tests
+// (docs/performance.md).
+func BenchmarkCwdRewrite(b *testing.B) {
+	for _, guest := range []string{"c", "c-chdir", "rust", "rust-chdir"} {
+		b.Run(guest, func(b *testing.B) {
+			module := cwdGuest(&testing.T{}, guest)
+			b.SetBytes(int64(len(module)))
+			for b.Loop() {
+				if _, rc := rewriteCwd(module, "/data"); rc <= 0 {
+					b.Fatalf("rewrite: %d", rc)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompileCwd: a whole compile in the worker, with and without
+// the rewrite (docs/performance.md).
+func BenchmarkCompileCwd(b *testing.B) {
+	for _, guest := range []string{"c-chdir", "rust-chdir"} {
+		module := cwdGuest(&testing.T{}, guest)
+		dir := b.TempDir()
+		in := filepath.Join(dir, "m.wasm")
+		if err := os.WriteFile(in, module, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for _, cwd := range []string{"", "/data"} {
+			b.Run(guest+"/cwd="+cwd, func(b *testing.B) {
+				lim := testLimits
+				lim.Cwd = cwd
+				for b.Loop() {
+					src, _ := os.Open(in)
+					out, _ := os.Create(filepath.Join(dir, "out"))
+					err := Compile(b.Context(), src, out, false, lim)
+					src.Close()
+					out.Close()
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
