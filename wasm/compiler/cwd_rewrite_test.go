@@ -510,7 +510,7 @@ func BenchmarkCompileCwd(b *testing.B) {
 				for b.Loop() {
 					src, _ := os.Open(in)
 					out, _ := os.Create(filepath.Join(dir, "out"))
-					err := Compile(b.Context(), src, out, false, lim)
+					err := Compile(b.Context(), src, out, Source{}, lim)
 					src.Close()
 					out.Close()
 					if err != nil {
