@@ -12,8 +12,14 @@ pkgs+=(bats gawk jq)
 # conmon and the CNI plugins.
 pkgs+=(podman conmon containerd containernetworking-plugins)
 # wasi-libc guests the Wasm tests build (integration/wasm_cwd_test.go,
-# wasm/compiler): C with clang for wasm32-wasi, Rust with Debian's rustc.
-pkgs+=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32)
+# wasm/compiler, and the guest matrix: scripts/build-guests.sh,
+# examples/guests): C with clang for wasm32-wasi, Rust with Debian's rustc
+# (called as /usr/bin/rustc); util-linux's flock.
+pkgs+=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 util-linux)
+# Node.js and npm run jco, only when missing: a Node.js from elsewhere (such
+# as NodeSource's, which bundles npm) conflicts with Debian's npm.
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,3 +35,9 @@ go mod download
 # CRI-O (with pinns) and crictl, which Debian 12 does not package: built from
 # the Go module proxy once, then reused from a cache.
 "$(dirname "$0")/build-cri-tools.sh"
+# jco 1.35.0 for the component guests: npm ci into a cache, once. It needs
+# Node.js 20 (Debian 12 has 18): without it the component guests are not
+# built, and make test (WASM_RUNC_GUESTS_REQUIRED=1) fails saying so.
+if ! "$(dirname "$0")/install-jco.sh" >/dev/null; then
+	echo "install-deps: jco is not installed; the component guests cannot be built" >&2
+fi

@@ -36,7 +36,7 @@ func TestContainerd(t *testing.T) {
 	// default cgroupsPath, /<namespace>/<id>, is then where leftovers are
 	// looked for.
 	d := startContainerd(t, "", cgroupParent)
-	d.importImages(t, wasmImage, nativeImage)
+	d.importImages(t, wasmImage, nativeImage, guestImage)
 	t.Logf("containerd up with the test images in %v", time.Since(start).Round(time.Millisecond))
 
 	for _, part := range []struct {
@@ -50,6 +50,7 @@ func TestContainerd(t *testing.T) {
 		{"Memory", testContainerdMemory},
 		{"ReplaceRunc", testContainerdReplaceRunc},
 		{"VersionAndFeatures", testContainerdVersionFeatures},
+		{"Guests", testContainerdGuests},
 	} {
 		t.Run(part.name, func(t *testing.T) {
 			began := time.Now()
@@ -68,6 +69,7 @@ type containerdEnv struct {
 	fifoDir  string
 	cache    string // the runtime's compiled-module cache
 	links    runtimeLinks
+	guestCtx string // guestImage's build context, when imported
 	log      string
 	daemon   *exec.Cmd
 	exited   chan struct{}
@@ -196,6 +198,10 @@ func (d *containerdEnv) importImages(t *testing.T, images ...string) {
 	contexts := map[string]string{wasmImage: wasmCtx, nativeImage: nativeCtx, pauseImage: writePauseContext(t)}
 	archives := t.TempDir()
 	for _, img := range images {
+		if img == guestImage {
+			d.guestCtx = writeGuestContext(t)
+			contexts[img] = d.guestCtx
+		}
 		pm.mustPodman(t, "build", "--no-cache", "-q", "-t", img, contexts[img])
 		archive := filepath.Join(archives, randomHex(4)+".tar")
 		pm.mustPodman(t, "save", "--format", "oci-archive", "-o", archive, img)

@@ -43,6 +43,7 @@ func TestPodman(t *testing.T) {
 		{"Pod", testPodmanPod},
 		{"WasiPlatform", testPodmanWasiPlatform},
 		{"Errors", testPodmanErrors},
+		{"Guests", testPodmanGuests},
 	} {
 		t.Run(part.name, func(t *testing.T) {
 			began := time.Now()
@@ -61,6 +62,7 @@ type podmanEnv struct {
 	conf         string // CONTAINERS_CONF
 	cache        string // the runtime's compiled-module cache
 	links        runtimeLinks
+	guestCtx     string // guestImage's build context, with the built guests
 }
 
 // podmanRlimits is what this machine allows (no CAP_SYS_RESOURCE: nofile
@@ -171,6 +173,8 @@ func (pm *podmanEnv) buildImages(t *testing.T) {
 	pm.mustPodman(t, "build", "--no-cache", "-q", "-t", wasmImage, wasmCtx)
 	pm.mustPodman(t, "build", "--no-cache", "-q", "--platform", "wasi/wasm", "-t", wasiImage, wasmCtx)
 	pm.mustPodman(t, "build", "--no-cache", "-q", "-t", nativeImage, nativeCtx)
+	pm.guestCtx = writeGuestContext(t)
+	pm.mustPodman(t, "build", "--no-cache", "-q", "-t", guestImage, pm.guestCtx)
 	if got := strings.TrimSpace(pm.mustPodman(t, "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", wasiImage).stdout); got != "wasi/wasm" {
 		t.Fatalf("%s has platform %q, want wasi/wasm", wasiImage, got)
 	}

@@ -10,8 +10,10 @@
 // --component says which kind the host found (a component or a core module,
 // by the header's layer field, or by the first form of WAT text); a module
 // of the other kind is refused, so the cache never stores an entry of a kind
-// the runner is not told about. With --cwd, a wasi-libc module is rewritten
-// to know that working directory before it is compiled (cwd_rewrite.c).
+// the runner is not told about.
+//
+// With --cwd, a wasi-libc module is rewritten to know that working
+// directory before it is compiled (cwd_rewrite.c).
 //
 // fd 0 is the module (read only), fd 1 the file to write the compiled
 // module to, fd 2 a pipe for one error line, fd 3 a pipe the parent writes
