@@ -38,3 +38,22 @@ func rewriteCwd(module []byte, cwd string) ([]byte, int) {
 	defer C.free(unsafe.Pointer(out))
 	return C.GoBytes(unsafe.Pointer(out), C.int(n)), rc
 }
+
+// rewriteCwdComponent is rewriteCwd for a component (wc_cwd_rewrite_component).
+func rewriteCwdComponent(component []byte, cwd string) ([]byte, int) {
+	if len(component) == 0 || strings.IndexByte(cwd, 0) >= 0 {
+		return nil, cwdUnsupported
+	}
+	ccwd := C.CString(cwd)
+	defer C.free(unsafe.Pointer(ccwd))
+	in := C.CBytes(component)
+	defer C.free(in)
+	var out *C.uchar
+	var n C.size_t
+	rc := int(C.wc_cwd_rewrite_component((*C.uchar)(in), C.size_t(len(component)), ccwd, &out, &n))
+	if out == nil {
+		return nil, rc
+	}
+	defer C.free(unsafe.Pointer(out))
+	return C.GoBytes(unsafe.Pointer(out), C.int(n)), rc
+}

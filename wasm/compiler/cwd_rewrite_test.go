@@ -521,3 +521,71 @@ func BenchmarkCompileCwd(b *testing.B) {
 		}
 	}
 }
+
+// componentOf wraps core modules in a component's header and core module
+// sections, as the preview 1 adapter tools lay them out (with no other
+// sections: enough for the rewrite, not a component wasmtime would run).
+func componentOf(modules ...[]byte) []byte {
+	b := []byte("\x00asm\x0d\x00\x01\x00")
+	for _, m := range modules {
+		b = append(b, 1)
+		n := uint32(len(m))
+		for {
+			c := byte(n & 0x7f)
+			n >>= 7
+			if n != 0 {
+				b = append(b, c|0x80)
+				continue
+			}
+			b = append(b, c)
+			break
+		}
+		b = append(b, m...)
+	}
+	return b
+}
+
+// TestCwdRewriteComponent: each top-level core module of a component is
+// rewritten as it would be alone, the others are left as they are, and a
+// component with none to rewrite is unchanged.
+func TestCwdRewriteComponent(t *testing.T) {
+	join, hello := wat(t, cwdJoinWat), wat(t, helloWat)
+	want, rc := rewriteCwd(join, "/data")
+	if rc != cwdJoin {
+		t.Fatalf("module rewrite: %d", rc)
+	}
+	out, rc := rewriteCwdComponent(componentOf(hello, join), "/data")
+	if rc != cwdJoin {
+		t.Fatalf("component rewrite: %d", rc)
+	}
+	if !bytes.Equal(out, componentOf(hello, want)) {
+		t.Errorf("rewritten component is not the adapter's module unchanged and the program's rewritten")
+	}
+	if out, rc := rewriteCwdComponent(componentOf(hello), "/data"); out != nil || rc != cwdUnchanged {
+		t.Errorf("nothing to rewrite: rc %d, %d bytes out", rc, len(out))
+	}
+	if out, rc := rewriteCwdComponent(join, "/data"); out != nil || rc != cwdUnchanged {
+		t.Errorf("a core module given as a component: rc %d, %d bytes out", rc, len(out))
+	}
+	truncated := componentOf(join)
+	if out, rc := rewriteCwdComponent(truncated[:len(truncated)-10], "/data"); out != nil || rc != cwdMalformed {
+		t.Errorf("truncated: rc %d, %d bytes out", rc, len(out))
+	}
+}
+
+// FuzzCwdRewriteComponent: any bytes, no read outside them; whatever comes
+// out is the input's sections with some core modules replaced.
+func FuzzCwdRewriteComponent(f *testing.F) {
+	f.Add(componentOf(wat(f, helloWat), wat(f, cwdJoinWat)), "/data")
+	f.Add(componentOf(wat(f, cwdChdirWat)), "/srv/app")
+	f.Add([]byte("\x00asm\x0d\x00\x01\x00\x01\x05\x00asm\x01"), "/data")
+	f.Fuzz(func(t *testing.T, component []byte, cwd string) {
+		out, rc := rewriteCwdComponent(component, cwd)
+		if (rc > 0) != (out != nil) {
+			t.Fatalf("rc %d with %d bytes out", rc, len(out))
+		}
+		if out != nil && !bytes.Equal(out[:8], component[:8]) {
+			t.Fatalf("header changed: %q", out[:8])
+		}
+	})
+}
