@@ -33,6 +33,7 @@ func TestWasmGuests(t *testing.T) {
 		{"Matrix", testGuestMatrix},
 		{"ExitCodes", testGuestExitCodes},
 		{"Reactor", testGuestReactor},
+		{"Terminal", testGuestTerminal},
 	} {
 		t.Run(part.name, func(t *testing.T) {
 			began := time.Now()
@@ -385,5 +386,30 @@ func testGuestReactor(t *testing.T, g *guestSet, o cmdOpts) {
 	}
 	if _, st := rt.state(t, c.id); st.code == 0 {
 		t.Errorf("a container exists after the failed create: %s", st)
+	}
+}
+
+// testGuestTerminal: with terminal: true the guest's stdio is the pty, for
+// a core module and for components (the adapter's and the JS engine's
+// stdio go through WASI preview 2's streams): the output arrives on the
+// console socket's master with the pty's CRLF.
+func testGuestTerminal(t *testing.T, g *guestSet, o cmdOpts) {
+	for _, name := range []string{"c.wasm", "c-component.wasm", "js-component.wasm"} {
+		t.Run(strings.TrimSuffix(name, ".wasm"), func(t *testing.T) {
+			rt := newRuntime(t)
+			c, _ := guestContainer(t, rt, g.path(t, name), withTerminal(),
+				withArgs(guestArgs...), withProcessEnv(guestEnv()...))
+			cs := newConsoleSocket(t)
+			wasmCreate(t, c, o, "--console-socket", cs.path)
+			out := readPty(cs.receive(t))
+			c.start(t)
+			rt.waitStatus(t, c.id, "stopped", guestTimeout)
+			if err := out.wait(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if got := out.String(); !strings.Contains(got, "\r\n") || !strings.Contains(got, guestArgs[1]) {
+				t.Errorf("pty output %q; want the guest's output with CRLF", got)
+			}
+		})
 	}
 }
