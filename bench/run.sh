@@ -8,7 +8,8 @@
 # Installs what it lacks (runc, crun, busybox-static), applies the cgroup fix
 # crun 1.8.1 needs on a cgroup v1 hybrid host, builds the payloads from this
 # repo (a static busybox for native containers, examples/wat/hello.wat,
-# bench/sleep.wat, examples/hello as GOOS=wasip1) and the driver
+# bench/sleep.wat, examples/hello as GOOS=wasip1, the guest matrix of
+# scripts/build-guests.sh) and the driver
 # (bench/cmd/wasmbench), then runs it. Results: bench/results/results.{txt,json,png}.
 #
 # Environment: BENCH_FLAGS (extra wasmbench flags, e.g. "-n 20 -only run,seq"),
@@ -103,6 +104,10 @@ ln -s busybox "$rootfs/bin/sleep"
 cp "$repo/examples/wat/hello.wat" "$rootfs/hello.wat"
 cp "$here/sleep.wat" "$rootfs/sleep.wat"
 (cd "$repo" && GOOS=wasip1 GOARCH=wasm go build -trimpath -o "$rootfs/hello.wasm" ./examples/hello)
+# The guests phase: a WAT module and component doing nothing, and the guest
+# matrix (a guest whose toolchain is missing leaves NAME.missing instead).
+cp "$repo/examples/wat/exit.wat" "$repo/examples/wat/component-ok.wat" "$rootfs/"
+"$repo/scripts/build-guests.sh" "$rootfs" >&2
 echo wasmbench >"$rootfs/etc/hostname"
 
 log "building the driver"

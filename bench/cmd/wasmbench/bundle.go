@@ -10,8 +10,12 @@ import (
 type payload struct {
 	name string
 	args []string
-	wasm bool   // annotated module.wasm.image/variant=compat
-	want string // its stdout starts with this (empty for sleepers)
+	wasm bool     // annotated module.wasm.image/variant=compat
+	want string   // its stdout starts with this (empty for sleepers)
+	env  []string // added to process.env
+	// optional: a guest of scripts/build-guests.sh, absent from the rootfs
+	// when its toolchain is missing (the guests phase skips it, saying so).
+	optional bool
 }
 
 // The rootfs that bench/run.sh builds holds /bin/busybox (static, with echo
@@ -26,7 +30,7 @@ var (
 	goSleep     = payload{name: "go-sleep", args: []string{"/hello.wasm", "sleep", "600"}, wasm: true}
 )
 
-var payloads = []payload{nativeHello, watHello, goHello, nativeSleep, watSleep, goSleep}
+var payloads = append([]payload{nativeHello, watHello, goHello, nativeSleep, watSleep, goSleep}, guestPayloads...)
 
 // writeBundle writes a bundle for p over the shared read-only rootfs. The
 // config is the repo example's: ociVersion 1.0.2 (crun 1.8.1 refuses 1.2+),
@@ -47,7 +51,7 @@ func writeBundle(dir, rootfs string, p payload) (string, error) {
 			"terminal": false,
 			"user":     map[string]int{"uid": 0, "gid": 0},
 			"args":     p.args,
-			"env":      []string{"PATH=/bin", "HOME=/"},
+			"env":      append([]string{"PATH=/bin", "HOME=/"}, p.env...),
 			"cwd":      "/",
 			"capabilities": map[string][]string{
 				"bounding": caps, "effective": caps, "permitted": caps,

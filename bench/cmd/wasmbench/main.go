@@ -62,7 +62,7 @@ func main() {
 	flag.IntVar(&o.seq, "seq", 200, "sequential containers per runtime for throughput")
 	flag.IntVar(&o.par, "par", 50, "containers running at once for the memory total")
 	flag.DurationVar(&o.settle, "settle", time.Second, "wait before sampling memory of running containers")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset of phases: run,isolated,exec,cycle,cold,steady,seq,par")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset of phases: run,isolated,exec,cycle,cold,steady,seq,par,guests")
 	flag.Parse()
 	if o.wasmRunc == "" || o.rootfs == "" || o.work == "" {
 		flag.Usage()
@@ -115,6 +115,7 @@ func benchMain(o options) int {
 		{"steady", b.phaseSteady},
 		{"seq", b.phaseSeq},
 		{"par", b.phasePar},
+		{"guests", b.phaseGuests},
 	}
 	for _, ph := range phases {
 		if o.only != "" && !strings.Contains(","+o.only+",", ","+ph.name+",") {
@@ -644,6 +645,7 @@ func (b *bench) ratios() []ratio {
 	par := fmt.Sprintf(" x%d", b.o.par)
 	add(c.ratioOf("running at once, cgroup total: Wasm Go / runc native", "wasm-runc go-sleep"+par+" sum of cgroup usage", "runc native-sleep"+par+" sum of cgroup usage", 0, "lower"))
 	add(c.ratioOf("running at once, Pss total: Wasm Go / runc native", "wasm-runc go-sleep"+par+" sum of Pss", "runc native-sleep"+par+" sum of Pss", 0, "lower"))
+	b.guestRatios(add)
 	return out
 }
 

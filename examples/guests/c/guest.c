@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char family[] = "c";
 
@@ -81,6 +82,13 @@ int main(int argc, char **argv) {
 			printf("write %s: allowed\n", ro);
 		}
 	}
+
+	// GUEST_SLEEP=N: stay running N seconds (the benchmark's memory of a
+	// running guest).
+	const char *sl = getenv("GUEST_SLEEP");
+	fflush(stdout);
+	if (sl != NULL)
+		sleep((unsigned)atoi(sl));
 
 	const char *code = getenv("GUEST_EXIT");
 	int n = code ? atoi(code) : 0;

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const family = "go"
@@ -44,6 +45,12 @@ func main() {
 		} else {
 			fmt.Printf("write %s: allowed\n", ro)
 		}
+	}
+
+	// GUEST_SLEEP=N: stay running N seconds (the benchmark's memory of a
+	// running guest).
+	if secs, err := strconv.Atoi(os.Getenv("GUEST_SLEEP")); err == nil {
+		time.Sleep(time.Duration(secs) * time.Second)
 	}
 
 	n, _ := strconv.Atoi(os.Getenv("GUEST_EXIT"))

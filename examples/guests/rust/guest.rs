@@ -60,6 +60,13 @@ fn main() -> ExitCode {
         }
     }
 
+    // GUEST_SLEEP=N: stay running N seconds (the benchmark's memory of a
+    // running guest).
+    let _ = io::stdout().flush();
+    if let Some(secs) = env::var("GUEST_SLEEP").ok().and_then(|s| s.parse().ok()) {
+        std::thread::sleep(std::time::Duration::from_secs(secs));
+    }
+
     let n: i32 = env::var("GUEST_EXIT").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     let _ = io::stdout().flush();
     match env::var("GUEST_EXIT_HOW").as_deref() {
