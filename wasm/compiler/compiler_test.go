@@ -76,6 +76,13 @@ func TestCompileRejects(t *testing.T) {
 		{"bad component", "\x00asm\x0d\x00\x01\x00\xff", false, testLimits, "compile: "},
 		{"unknown layer", "\x00asm\x0d\x00\x02\x00", false, testLimits, "unknown WebAssembly layer 2"},
 		{"reactor component", readExample(t, "component-reactor"), true, testLimits, "is a WebAssembly component that exports example:demo/greeter; wasm-runc runs components that export wasi:cli/run"},
+		{"wasi:http proxy component", `(component
+  (core module $m (func (export "handle")))
+  (core instance $i (instantiate $m))
+  (func $handle (canon lift (core func $i "handle")))
+  (instance $h (export "handle" (func $handle)))
+  (export "wasi:http/incoming-handler@0.2.0" (instance $h)))`, true, testLimits,
+			"is a WebAssembly component that exports wasi:http/incoming-handler@0.2.0; wasm-runc runs components that export wasi:cli/run"},
 		{"component missing import", readExample(t, "component-import"), true, testLimits, "link: component imports instance `example:missing/thing`"},
 		{"missing import", `(module (import "env" "nope" (func)) (func (export "_start")))`, true, testLimits, "link: unknown import: `env::nope` has not been defined"},
 		{"no _start", `(module (func (export "main")))`, true, testLimits, "module has no _start function"},

@@ -21,36 +21,29 @@ const (
 // rewriteCwd runs the compile worker's rewrite (cwd_rewrite.c) on module
 // in this process. Only tests call it: the worker calls the C function
 // itself, and nothing on the host side parses module bytes.
-func rewriteCwd(module []byte, cwd string) ([]byte, int) {
-	if len(module) == 0 || strings.IndexByte(cwd, 0) >= 0 {
-		return nil, cwdUnsupported
-	}
-	ccwd := C.CString(cwd)
-	defer C.free(unsafe.Pointer(ccwd))
-	in := C.CBytes(module)
-	defer C.free(in)
-	var out *C.uchar
-	var n C.size_t
-	rc := int(C.wc_cwd_rewrite((*C.uchar)(in), C.size_t(len(module)), ccwd, &out, &n))
-	if out == nil {
-		return nil, rc
-	}
-	defer C.free(unsafe.Pointer(out))
-	return C.GoBytes(unsafe.Pointer(out), C.int(n)), rc
-}
+func rewriteCwd(module []byte, cwd string) ([]byte, int) { return rewrite(module, cwd, false) }
 
 // rewriteCwdComponent is rewriteCwd for a component (wc_cwd_rewrite_component).
 func rewriteCwdComponent(component []byte, cwd string) ([]byte, int) {
-	if len(component) == 0 || strings.IndexByte(cwd, 0) >= 0 {
+	return rewrite(component, cwd, true)
+}
+
+func rewrite(in []byte, cwd string, component bool) ([]byte, int) {
+	if len(in) == 0 || strings.IndexByte(cwd, 0) >= 0 {
 		return nil, cwdUnsupported
 	}
 	ccwd := C.CString(cwd)
 	defer C.free(unsafe.Pointer(ccwd))
-	in := C.CBytes(component)
-	defer C.free(in)
+	cin := C.CBytes(in)
+	defer C.free(cin)
 	var out *C.uchar
 	var n C.size_t
-	rc := int(C.wc_cwd_rewrite_component((*C.uchar)(in), C.size_t(len(component)), ccwd, &out, &n))
+	var rc int
+	if component {
+		rc = int(C.wc_cwd_rewrite_component((*C.uchar)(cin), C.size_t(len(in)), ccwd, &out, &n))
+	} else {
+		rc = int(C.wc_cwd_rewrite((*C.uchar)(cin), C.size_t(len(in)), ccwd, &out, &n))
+	}
 	if out == nil {
 		return nil, rc
 	}
