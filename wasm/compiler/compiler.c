@@ -75,24 +75,38 @@ static void wc_rejected(const char *what, wasmtime_error_t *e) {
 	wr_fail(WC_EXIT_REJECTED, wr_printf("%s: %s", what, msg));
 }
 
+// wc_new compiles a module (layer 0) or a component (layer 1), rewritten
+// for cwd when it has wasi-libc modules to rewrite (cwd_rewrite.c). A
+// rewrite that wasmtime refuses costs a second compile, never the
+// container: the bytes as they came are compiled instead.
+static void *wc_new(wasm_engine_t *engine, unsigned layer, const unsigned char *data, size_t len, const char *cwd) {
+	void *out = NULL;
+	wasmtime_error_t *e;
+	unsigned char *rewritten = NULL;
+	size_t rewritten_len = 0;
+	int rc = cwd == NULL ? 0
+		 : layer ? wc_cwd_rewrite_component(data, len, cwd, &rewritten, &rewritten_len)
+			 : wc_cwd_rewrite(data, len, cwd, &rewritten, &rewritten_len);
+	for (int pass = rc > 0 ? 0 : 1; pass < 2 && out == NULL; pass++) {
+		const unsigned char *b = pass == 0 ? rewritten : data;
+		size_t n = pass == 0 ? rewritten_len : len;
+		e = layer ? wasmtime_component_new(engine, b, n, (wasmtime_component_t **)&out)
+			  : wasmtime_module_new(engine, b, n, (wasmtime_module_t **)&out);
+		if (e != NULL && pass == 1)
+			wc_rejected("compile", e);
+		if (e != NULL)
+			wasmtime_error_delete(e);
+	}
+	free(rewritten);
+	return out;
+}
+
 // wc_component compiles a component, checks that it links against WASI
 // preview 2 and is a command (exports wasi:cli/run), writes it out and
 // exits.
 static void wc_component(wasm_engine_t *engine, const unsigned char *data, size_t len, const char *cwd) {
-	wasmtime_component_t *c = NULL;
+	wasmtime_component_t *c = wc_new(engine, 1, data, len, cwd);
 	wasmtime_error_t *e;
-	unsigned char *rewritten = NULL;
-	size_t rewritten_len = 0;
-	// As for a module: a rewrite wasmtime refuses falls back to the
-	// component as it came.
-	if (cwd != NULL && wc_cwd_rewrite_component(data, len, cwd, &rewritten, &rewritten_len) > 0 &&
-	    (e = wasmtime_component_new(engine, rewritten, rewritten_len, &c)) != NULL) {
-		wasmtime_error_delete(e);
-		c = NULL;
-	}
-	free(rewritten);
-	if (c == NULL && (e = wasmtime_component_new(engine, data, len, &c)) != NULL)
-		wc_rejected("compile", e);
 	const char *run = wr_component_run_export(engine, c);
 	if (run == NULL)
 		wr_fail(WC_EXIT_REJECTED, wr_component_not_command(engine, c));
@@ -227,20 +241,8 @@ void wasm_runc_compile(int argc, char **argv) {
 		wr_fail(WC_EXIT_FAILED, "create engine");
 	if (layer == 1)
 		wc_component(engine, data, len, cwd);
-	wasmtime_module_t *module = NULL;
+	wasmtime_module_t *module = wc_new(engine, 0, data, len, cwd);
 	wasmtime_error_t *e;
-	unsigned char *rewritten = NULL;
-	size_t rewritten_len = 0;
-	// A rewrite that wasmtime refuses costs a second compile, never the
-	// container: the module as it came is compiled instead.
-	if (cwd != NULL && wc_cwd_rewrite(data, len, cwd, &rewritten, &rewritten_len) > 0 &&
-	    (e = wasmtime_module_new(engine, rewritten, rewritten_len, &module)) != NULL) {
-		wasmtime_error_delete(e);
-		module = NULL;
-	}
-	free(rewritten);
-	if (module == NULL && (e = wasmtime_module_new(engine, data, len, &module)) != NULL)
-		wc_rejected("compile", e);
 
 	// Link check: every import must be one that WASI preview 1 provides,
 	// and a command must export _start, or the container could only fail

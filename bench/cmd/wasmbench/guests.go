@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // The guests phase: components against core modules, and each guest
@@ -114,31 +113,7 @@ func (b *bench) phaseGuests() error {
 	for _, p := range b.present(cSleep, cCompSleep, rustSleep, rustCompSleep) {
 		sleepers = append(sleepers, kase{b.wr, p})
 	}
-	const mem = "guests: memory of one running guest of each family"
-	for rep := 0; rep < 3; rep++ {
-		var rs []running
-		for _, k := range sleepers {
-			r, _, err := b.startDetached(k)
-			if err != nil {
-				stopAll(rs)
-				return err
-			}
-			rs = append(rs, r)
-		}
-		time.Sleep(b.o.settle)
-		for _, r := range rs {
-			m, err := readMem(r.pid)
-			if err != nil {
-				stopAll(rs)
-				return fmt.Errorf("%s: %w", r.k.label(), err)
-			}
-			b.c.add(mem, r.k.label()+" VmRSS", "MiB", mib(m.RSS))
-			b.c.add(mem, r.k.label()+" RssAnon+RssShmem", "MiB", mib(m.RSSAnon+m.RSSShmem))
-			b.c.add(mem, r.k.label()+" cgroup memory usage", "MiB", mib(m.CgUsage))
-		}
-		stopAll(rs)
-	}
-	return nil
+	return b.sampleRunning("guests: memory of one running guest of each family", sleepers)
 }
 
 // guestRatios: a component's cached start against its core module's (goal:

@@ -507,7 +507,12 @@ func (b *bench) phaseSteady() error {
 	cases := []kase{
 		{b.wr, goSleep}, {b.wr, watSleep}, {b.wr, nativeSleep}, {b.runc, nativeSleep}, {b.crun, nativeSleep},
 	}
-	const section = "steady memory of one running container (sleeping guest)"
+	return b.sampleRunning("steady memory of one running container (sleeping guest)", cases)
+}
+
+// sampleRunning starts one detached container per case, lets them settle,
+// records their memory, and stops them; three times.
+func (b *bench) sampleRunning(section string, cases []kase) error {
 	for rep := 0; rep < 3; rep++ {
 		var rs []running
 		for _, k := range cases {
