@@ -1,7 +1,8 @@
 // The in-container runner (see runner.go, docs/wasm.md). It runs from a C
 // constructor, before the Go runtime starts, in the process whose argv[1] is
 // Marker, and never returns: it loads the module from --module-fd,
-// runs its _start with WASI preview1 and _exits with the guest's status.
+// runs its _start with WASI preview1 (a component: its wasi:cli/run with WASI
+// preview 2) and _exits with the guest's status.
 // Skipping the Go runtime saves about 1.3 ms per start and 5 MB of PSS per
 // container (docs/performance.md).
 //
