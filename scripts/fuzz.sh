@@ -4,8 +4,10 @@
 # committed corpus (testdata/fuzz/FuzzX). Fails when a target finds an input
 # that fails it; go test then writes that input to the package's
 # testdata/fuzz/FuzzX: commit it with the fix. A failure of the fuzzing
-# engine itself (a worker that hangs or dies on a loaded machine) that
-# leaves no such input is retried once, and reported.
+# engine itself that leaves no such input is reported and retried, up to
+# twice: Go's coordinator gives a worker 1 s to stop when FUZZTIME ends and
+# then interrupts it, and a worker inside a long cgo call (wasmtime
+# validating a mutated module) on a loaded machine fails the run that way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-10s}
@@ -27,9 +29,21 @@ while IFS=: read -r file name; do
 			echo "fuzz: $name found a failing input, now in $corpus" >&2
 			exit 1
 		fi
-		grep -v '^fuzz: elapsed' "$out" | tail -5
-		echo "fuzz: $name: the fuzzing engine failed without a failing input; once more"
-		if ! run "$pkg" "$name"; then
+		ok=
+		for attempt in 2 3; do
+			grep -v '^fuzz: elapsed' "$out" | tail -15
+			echo "fuzz: $name: the fuzzing engine failed without a failing input; attempt $attempt"
+			if run "$pkg" "$name"; then
+				ok=1
+				break
+			fi
+			if [ "$(count "$corpus")" -gt "$before" ]; then
+				cat "$out"
+				echo "fuzz: $name found a failing input, now in $corpus" >&2
+				exit 1
+			fi
+		done
+		if [ -z "$ok" ]; then
 			cat "$out"
 			exit 1
 		fi
